@@ -1,0 +1,48 @@
+"""Settings from `CONTESTBELL_*` environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite://var/contestbell.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTESTBELL_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None
+    sites: str = "all"
+    fetch_via: str | None = None
+    sentry_dsn: str | None = None
+    secret_key: str = "dev-only-secret-change-me"
+    log_level: str = "INFO"
+    fetch_timeout: float = Field(20.0, gt=0)
+
+    @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    def site_selection(self) -> list[str] | None:
+        """The slugs named in CONTESTBELL_SITES; None means all sites, [] means fetching is off."""
+        value = self.sites.strip().lower()
+        if value in ("", "all"):
+            return None
+        if value == "none":
+            return []
+        return [slug.strip() for slug in value.split(",") if slug.strip()]
+
+    def sqlite_path(self) -> Path | None:
+        """The file behind an SQLite URL (so its folder can be created), or None for other databases."""
+        prefix = "sqlite://"
+        if not self.database_url.startswith(prefix):
+            return None
+        path = self.database_url[len(prefix):]
+        return None if path == ":memory:" else Path(path)

@@ -1,0 +1,1 @@
+"""Contest sites: one module per site, the shared HTTP client, ingest and the fetch task."""

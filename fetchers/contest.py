@@ -1,0 +1,82 @@
+"""What a site parser produces: plain contest records, site descriptions and parse errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+
+class ParseError(ValueError):
+    """A site answered something we cannot read; the fetch counts as failed and changes nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """A contest site: its slug (our stable name), display name, home page and fetch interval.
+
+    `response` says how a saved or fetched body is handed to `parse()`: decoded JSON or text.
+    """
+
+    slug: str
+    name: str
+    url: str
+    every: timedelta = timedelta(minutes=30)
+    response: Literal["json", "text"] = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Contest:
+    """One contest as a site lists it. Times are aware UTC datetimes; `key` is the site's own id."""
+
+    site: str
+    key: str
+    title: str
+    url: str
+    start: datetime
+    duration: int
+    kind: str | None = None
+    end: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.start.utcoffset() != timedelta(0):
+            raise ParseError(f"{self.site} contest {self.key}: start {self.start!r} is not UTC")
+        if self.duration < 0:
+            raise ParseError(f"{self.site} contest {self.key}: negative duration {self.duration}")
+        if not self.key or not self.title.strip():
+            raise ParseError(f"{self.site} contest: missing key or title ({self.key!r}, {self.title!r})")
+        object.__setattr__(self, "end", self.start + timedelta(seconds=self.duration))
+
+    def as_json(self) -> dict[str, object]:
+        """The record as printed by `contestbell parse` (ISO 8601 UTC with `Z`)."""
+        return {
+            "site": self.site,
+            "key": self.key,
+            "title": self.title,
+            "url": self.url,
+            "start": iso_z(self.start),
+            "end": iso_z(self.end),
+            "duration": self.duration,
+            "kind": self.kind,
+        }
+
+
+def utc_from_unix(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Convert an aware datetime to UTC; a naive one is a parse error (its zone is unknown)."""
+    if moment.tzinfo is None:
+        raise ParseError(f"time {moment.isoformat()} has no zone")
+    return moment.astimezone(UTC)
+
+
+def iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def expect(condition: object, message: str) -> None:
+    """Raise ParseError(message) unless condition holds: keeps shape checks in parsers to one line."""
+    if not condition:
+        raise ParseError(message)

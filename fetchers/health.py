@@ -1,0 +1,38 @@
+"""Site rows and their fetch health: last try, last success, failures in a row, last error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from fetchers.contest import SiteInfo
+from models.contest import Site
+
+
+async def ensure_sites(infos: Iterable[SiteInfo]) -> None:
+    """Create or refresh the Site row of every known site module (health columns are kept)."""
+    rows = [
+        Site(slug=i.slug, name=i.name, url=i.url, every_seconds=int(i.every.total_seconds())) for i in infos
+    ]
+    if rows:
+        await Site.bulk_create(rows, on_conflict=["slug"], update_fields=["name", "url", "every_seconds"])
+
+
+async def record_try(slug: str, now: datetime) -> None:
+    await Site.filter(slug=slug).update(last_try=now)
+
+
+async def record_success(slug: str, now: datetime) -> None:
+    await Site.filter(slug=slug).update(
+        last_try=now, last_success=now, consecutive_failures=0, last_error=None
+    )
+
+
+async def record_failure(slug: str, now: datetime, error: str) -> int:
+    """Count one more failure in a row; returns how many there are now."""
+    site = await Site.get(slug=slug)
+    site.last_try = now
+    site.consecutive_failures += 1
+    site.last_error = error[:2000]
+    await site.save(update_fields=["last_try", "consecutive_failures", "last_error"])
+    return site.consecutive_failures

@@ -1,0 +1,106 @@
+"""People and group chats, the identities that reach them, and the sent-log of reminders."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+DEFAULT_OFFSETS = (86400, 3600)
+
+
+def default_offsets() -> list[int]:
+    """1 day and 1 hour before the start."""
+    return list(DEFAULT_OFFSETS)
+
+
+class Account(Model):
+    """A person or a group chat with its preferences. Identities (Telegram, email, OAuth) attach to it."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=16, default="person")  # person | group | channel
+    timezone = fields.CharField(max_length=64, default="UTC")
+    language = fields.CharField(max_length=8, default="en")
+    #: site slugs to follow, null for the default (popular) set
+    sites = fields.JSONField(null=True)
+    include_keywords = fields.JSONField(default=list)
+    exclude_keywords = fields.JSONField(default=list)
+    min_duration = fields.IntField(null=True)
+    max_duration = fields.IntField(null=True)
+    #: seconds before the start at which to remind, e.g. [86400, 3600]
+    reminder_offsets = fields.JSONField(default=default_offsets)
+    paused = fields.BooleanField(default=False)
+    calendar_token = fields.CharField(max_length=64, unique=True, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class TelegramChat(Model):
+    """A Telegram private chat, group or channel, deactivated when it blocks or removes the bot."""
+
+    id = fields.IntField(primary_key=True)
+    chat_id = fields.BigIntField(unique=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="telegram_chats", on_delete=fields.CASCADE
+    )
+    chat_type = fields.CharField(max_length=16)  # private | group | supergroup | channel
+    title = fields.CharField(max_length=255, null=True)
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "telegram_chat"
+
+
+class EmailAddress(Model):
+    """An email address of an account. Only verified, subscribed addresses get mail."""
+
+    id = fields.IntField(primary_key=True)
+    address = fields.CharField(max_length=320, unique=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="emails", on_delete=fields.CASCADE
+    )
+    verified_at = fields.DatetimeField(null=True)
+    unsubscribed = fields.BooleanField(default=False)
+    digest = fields.CharField(max_length=8, null=True)  # daily | weekly | null
+
+    class Meta:
+        table = "email_address"
+
+
+class OAuthIdentity(Model):
+    """A login through an OAuth / OpenID Connect provider."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.CharField(max_length=32)
+    subject = fields.CharField(max_length=255)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="oauth_identities", on_delete=fields.CASCADE
+    )
+    email = fields.CharField(max_length=320, null=True)
+
+    class Meta:
+        table = "oauth_identity"
+        unique_together = (("provider", "subject"),)
+
+
+class Delivery(Model):
+    """The sent-log: one row per reminder, claimed (inserted) before it is sent, so it goes out once."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    contest = fields.ForeignKeyField("models.Contest", related_name="deliveries", on_delete=fields.CASCADE)
+    channel = fields.CharField(max_length=16)  # telegram | email
+    offset_seconds = fields.IntField()
+    contest_start = fields.DatetimeField()
+    due_at = fields.DatetimeField(db_index=True)
+    status = fields.CharField(max_length=16, default="planned")  # planned | claimed | sent | failed | skipped
+    claimed_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    error = fields.TextField(null=True)
+
+    class Meta:
+        table = "delivery"
+        unique_together = (("account", "contest", "channel", "offset_seconds", "contest_start"),)

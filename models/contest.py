@@ -1,0 +1,82 @@
+"""Sites, their contests and the changes ingest noticed."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Site(Model):
+    """A contest site and its fetch health (the module in fetchers/ says how to read it)."""
+
+    slug = fields.CharField(max_length=40, primary_key=True)
+    name = fields.CharField(max_length=100)
+    url = fields.CharField(max_length=300)
+    every_seconds = fields.IntField()
+    last_try = fields.DatetimeField(null=True)
+    last_success = fields.DatetimeField(null=True)
+    consecutive_failures = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+
+    contests: fields.ReverseRelation[Contest]
+
+    class Meta:
+        table = "site"
+
+
+class Contest(Model):
+    """A contest as last fetched. Times are UTC, `key` is the site's own id. Never deleted, only cancelled."""
+
+    id = fields.IntField(primary_key=True)
+    site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
+        "models.Site", related_name="contests", on_delete=fields.CASCADE
+    )
+    site_id: str
+    key = fields.CharField(max_length=128)
+    title = fields.CharField(max_length=300)
+    url = fields.CharField(max_length=500)
+    start = fields.DatetimeField(db_index=True)
+    end = fields.DatetimeField()
+    duration = fields.IntField()
+    kind = fields.CharField(max_length=64, null=True)
+    cancelled = fields.BooleanField(default=False)
+    #: successful fetches in a row that did not list this (future) contest, 2 cancel it
+    misses = fields.SmallIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "contest"
+        unique_together = (("site", "key"),)
+
+
+class ChangeKind(StrEnum):
+    NEW = "new"
+    RESCHEDULED = "rescheduled"
+    RENAMED = "renamed"
+    EXTENDED = "extended"
+    CANCELLED = "cancelled"
+    RESTORED = "restored"
+
+
+class ContestChange(Model):
+    """One thing ingest noticed about a contest. It feeds live pages and "contest moved" notices."""
+
+    id = fields.IntField(primary_key=True)
+    contest: fields.ForeignKeyRelation[Contest] = fields.ForeignKeyField(
+        "models.Contest", related_name="changes", on_delete=fields.CASCADE
+    )
+    contest_id: int
+    kind = fields.CharEnumField(ChangeKind, max_length=16)
+    old_start = fields.DatetimeField(null=True)
+    new_start = fields.DatetimeField(null=True)
+    old_title = fields.CharField(max_length=300, null=True)
+    new_title = fields.CharField(max_length=300, null=True)
+    old_duration = fields.IntField(null=True)
+    new_duration = fields.IntField(null=True)
+    noticed_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "contest_change"

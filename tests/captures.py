@@ -1,0 +1,37 @@
+"""Access to the real captures in ../shared/fixtures (read in place, never copied).
+
+Where the folder is missing a test that needs it is skipped, except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(os.environ.get("CONTESTBELL_FIXTURES", Path(__file__).resolve().parents[1] / ".." / "shared"
+                                / "fixtures")).resolve()
+
+
+def capture(relative: str) -> Path:
+    """The path of one capture; skips (or fails under CI) when the fixtures folder is absent."""
+    path = FIXTURES / relative
+    if not FIXTURES.is_dir():
+        message = f"the captures folder {FIXTURES} is absent (it belongs beside the checkout: ../shared/fixtures)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    if not path.is_file():
+        pytest.fail(f"capture {relative} is missing from {FIXTURES}")
+    return path
+
+
+def capture_json(relative: str) -> Any:
+    return json.loads(capture(relative).read_text(encoding="utf-8"))
+
+
+def capture_text(relative: str) -> str:
+    return capture(relative).read_text(encoding="utf-8")
