@@ -9,10 +9,10 @@ from typing import Any
 from fetchers.contest import Contest, ParseError, SiteInfo, expect, utc_from_unix
 from fetchers.http import SiteClient
 
-SITE = SiteInfo("codeforces", "Codeforces", "https://codeforces.com", every=timedelta(minutes=10))
+#: Codeforces asks API clients for at most one request per 2 seconds.
+SITE = SiteInfo("codeforces", "Codeforces", "https://codeforces.com", every=timedelta(minutes=10),
+                request_gap=2.0)
 API = "https://codeforces.com/api/contest.list"
-#: Codeforces asks clients for at most one API request per 2 seconds.
-REQUEST_GAP = 2.0
 
 _DIVISION = re.compile(r"Div\.\s*(\d)(?:\s*\+\s*Div\.\s*(\d))?")
 

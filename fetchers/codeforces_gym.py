@@ -9,7 +9,8 @@ from fetchers.codeforces import parse_contest_list
 from fetchers.contest import Contest, SiteInfo
 from fetchers.http import SiteClient
 
-SITE = SiteInfo("codeforces-gym", "Codeforces Gym", "https://codeforces.com/gyms", every=timedelta(hours=1))
+SITE = SiteInfo("codeforces-gym", "Codeforces Gym", "https://codeforces.com/gyms", every=timedelta(hours=1),
+                request_gap=2.0)
 API = "https://codeforces.com/api/contest.list?gym=true"
 
 

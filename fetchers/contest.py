@@ -16,6 +16,7 @@ class SiteInfo:
     """A contest site: its slug (our stable name), display name, home page and fetch interval.
 
     `response` says how a saved or fetched body is handed to `parse()`: decoded JSON or text.
+    `request_gap` is the least time in seconds between two requests to the site's host.
     """
 
     slug: str
@@ -23,6 +24,7 @@ class SiteInfo:
     url: str
     every: timedelta = timedelta(minutes=30)
     response: Literal["json", "text"] = "json"
+    request_gap: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,10 @@ class IngestReport:
         result["unchanged"] = self.unchanged
         return result
 
+    def summary_line(self) -> str:
+        counts = [f"{len(keys)} {kind}" for kind, keys in self.summary().items() if isinstance(keys, list) and keys]
+        return ", ".join([*counts, f"{self.unchanged} unchanged"])
+
     def events(self) -> list[dict[str, Any]]:
         return [change.as_event(self.site) for change in self.changes]
 

@@ -20,7 +20,7 @@ def capture(relative: str) -> Path:
     """The path of one capture; skips (or fails under CI) when the fixtures folder is absent."""
     path = FIXTURES / relative
     if not FIXTURES.is_dir():
-        message = f"the captures folder {FIXTURES} is absent (it belongs beside the checkout: ../shared/fixtures)"
+        message = f"the captures folder {FIXTURES} is absent (expected beside the checkout)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -1,0 +1,160 @@
+"""`contestbell` command line: admin commands and the process kinds.
+
+Exit status 0 on success, 1 when a fetch failed, 2 on bad input (a one-line message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from contestbell import runtime
+from contestbell.settings import Settings
+from fetchers.contest import Contest, ParseError
+from fetchers.events import make_bus
+from fetchers.http import decode_json
+from fetchers.ingest import ShrunkFetch, ingest
+from fetchers.pipeline import SITE_FAULTS, fetch_and_ingest
+from fetchers.registry import SiteModule, UnknownSite, all_sites, get_site, selected_sites
+
+
+class UsageError(Exception):
+    """Bad input from the person at the terminal: printed as one line, exit status 2."""
+
+
+def read_saved(site: SiteModule, path: Path) -> list[Contest]:
+    """Parse a saved response of `site`, sorted by start."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from error
+    text = raw.decode("utf-8", errors="replace")
+    payload = decode_json(text, str(path)) if site.info.response == "json" else text
+    return sorted(site.parse(payload), key=lambda c: (c.start, c.key))
+
+
+def parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise UsageError(f"--now {value!r} is not an ISO 8601 time") from error
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False))
+
+
+def cmd_sites(settings: Settings, args: argparse.Namespace) -> int:
+    for site in all_sites().values():
+        print(f"{site.slug}\t{site.info.name}\t{site.info.url}")
+    return 0
+
+
+def cmd_parse(settings: Settings, args: argparse.Namespace) -> int:
+    for contest in read_saved(get_site(args.site), Path(args.file)):
+        print_json(contest.as_json())
+    return 0
+
+
+async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    site = get_site(args.site)
+    contests = read_saved(site, Path(args.file))
+    now = parse_now(args.now)
+    async with runtime.open_database(settings), runtime.event_bus(settings) as bus:
+        try:
+            report = await ingest(site.slug, contests, now)
+        except ShrunkFetch as error:
+            raise UsageError(f"{site.slug}: {error}") from error
+        await bus.publish(report.events())
+    print_json(report.summary())
+    return 0
+
+
+async def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
+    sites = selected_sites(args.sites or None)
+    async with runtime.open_database(settings), runtime.event_bus(settings) as bus, \
+            runtime.fetch_context(settings, bus) as context:
+        results = await asyncio.gather(*(fetch_and_ingest(site, context) for site in sites),
+                                       return_exceptions=True)
+    failed = False
+    for site, result in zip(sites, results, strict=True):
+        if isinstance(result, BaseException):
+            failed = True
+            print_json({"site": site.slug, "error": f"{result.__class__.__name__}: {result}"})
+            if not isinstance(result, SITE_FAULTS):
+                raise result
+        else:
+            print_json({"site": site.slug, **result.summary()})
+    return 1 if failed else 0
+
+
+async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async with runtime.open_database(settings):
+        pass
+    print("migrations applied")
+    return 0
+
+
+def process(run: Callable[[Settings], Coroutine[Any, Any, None]]) -> Callable[..., Coroutine[Any, Any, int]]:
+    async def command(settings: Settings, args: argparse.Namespace) -> int:
+        runtime.init_observability(settings)
+        await run(settings)
+        return 0
+    return command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contestbell", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("sites", help="list the contest sites").set_defaults(handler=cmd_sites)
+    p = commands.add_parser("parse", help="print what a saved response parses to (JSON lines)")
+    p.add_argument("site"), p.add_argument("file")
+    p.set_defaults(handler=cmd_parse)
+    p = commands.add_parser("ingest", help="apply a saved response to the database, print what changed")
+    p.add_argument("site"), p.add_argument("file")
+    p.add_argument("--now", help="the clock for the future/past rules (ISO 8601, default: now)")
+    p.set_defaults(handler=cmd_ingest)
+    p = commands.add_parser("fetch", help="fetch sites now and print what changed")
+    p.add_argument("sites", nargs="*", metavar="SITE")
+    p.set_defaults(handler=cmd_fetch)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+    for name, run in (("run", runtime.run_all), ("web", runtime.run_web),
+                      ("worker", runtime.run_worker), ("scheduler", runtime.run_scheduler)):
+        commands.add_parser(name, help=(run.__doc__ or "").split(":", 1)[-1].strip()).set_defaults(
+            handler=process(run))
+    return parser
+
+
+def fail(message: str) -> int:
+    print(f"contestbell: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        result = args.handler(settings, args)
+        return asyncio.run(result) if asyncio.iscoroutine(result) else result
+    except ValidationError as error:
+        first = error.errors()[0]
+        return fail(f"bad setting CONTESTBELL_{str(first['loc'][0]).upper()}: {first['msg']}")
+    except (UsageError, UnknownSite, ParseError, runtime.SetupError) as error:
+        return fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The composition root: what each process kind opens, in what order, and how it stops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import sentry_sdk
+from aiohttp import web
+from taskiq import AsyncBroker
+from taskiq.api import run_receiver_task
+
+from contestbell.settings import Settings
+from fetchers.events import EventBus, make_bus
+from fetchers.health import ensure_sites
+from fetchers.http import SiteClient, new_session
+from fetchers.pipeline import FetchContext
+from fetchers.registry import SiteModule, all_sites, selected_sites
+from fetchers.tasks import make_broker, register_fetch_task
+from models.db import database
+from scheduler.fetch_kicks import new_scheduler, schedule_fetches
+from web.app import make_web_app
+
+log = logging.getLogger("contestbell")
+
+
+class SetupError(RuntimeError):
+    """The process cannot start with these settings; the message says what to change."""
+
+
+def init_observability(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("apscheduler", "tortoise", "taskiq.receiver.receiver"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    if settings.sentry_dsn:
+        sentry_sdk.init(dsn=settings.sentry_dsn, traces_sample_rate=0.0)
+
+
+def sites_to_fetch(settings: Settings) -> list[SiteModule]:
+    return selected_sites(settings.site_selection())
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[None]:
+    """Migrate and open the database, and make sure every site module has its row."""
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    async with database(settings.database_url):
+        await ensure_sites(site.info for site in all_sites().values())
+        yield
+
+
+@asynccontextmanager
+async def event_bus(settings: Settings) -> AsyncIterator[EventBus]:
+    bus = make_bus(settings.redis_url)
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+@asynccontextmanager
+async def fetch_context(settings: Settings, bus: EventBus) -> AsyncIterator[FetchContext]:
+    gaps = {urlsplit(site.info.url).hostname or "": site.info.request_gap for site in all_sites().values()}
+    async with new_session(settings.fetch_timeout) as session:
+        yield FetchContext(SiteClient(session, fetch_via=settings.fetch_via, host_gaps=gaps), bus)
+
+
+@asynccontextmanager
+async def started(broker: AsyncBroker) -> AsyncIterator[AsyncBroker]:
+    await broker.startup()
+    try:
+        yield broker
+    finally:
+        await broker.shutdown()
+
+
+async def until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+@asynccontextmanager
+async def serving(app: web.Application, settings: Settings) -> AsyncIterator[None]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        log.info("web is listening on http://%s:%d", settings.http_host, settings.http_port)
+        yield
+    finally:
+        await runner.cleanup()
+
+
+def require_redis(settings: Settings, process: str) -> str:
+    if not settings.redis_url:
+        raise SetupError(f"`contestbell {process}` needs CONTESTBELL_REDIS_URL (or use `contestbell run`)")
+    return settings.redis_url
+
+
+async def run_all(settings: Settings) -> None:
+    """`contestbell run`: web, scheduler and an in-process worker in one process."""
+    sites = sites_to_fetch(settings)
+    async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context:
+        broker = make_broker(None)
+        register_fetch_task(broker, context)
+        async with started(broker), serving(make_web_app(), settings):
+            scheduler = new_scheduler()
+            schedule_fetches(scheduler, broker, [site.info for site in sites])
+            scheduler.start()
+            log.info("fetching %s", ", ".join(s.slug for s in sites) or "nothing (CONTESTBELL_SITES=none)")
+            try:
+                await until_stopped()
+            finally:
+                scheduler.shutdown(wait=False)
+
+
+async def run_web(settings: Settings) -> None:
+    """`contestbell web`: the aiohttp process alone (scale it out behind nginx)."""
+    async with open_database(settings), serving(make_web_app(), settings):
+        await until_stopped()
+
+
+async def run_worker(settings: Settings) -> None:
+    """`contestbell worker`: runs fetch tasks from the Redis queue."""
+    redis_url = require_redis(settings, "worker")
+    async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context:
+        broker = make_broker(redis_url)
+        register_fetch_task(broker, context)
+        async with started(broker):
+            receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=20))
+            log.info("worker is waiting for tasks")
+            try:
+                await until_stopped()
+            finally:
+                receiver.cancel()
+                await asyncio.gather(receiver, return_exceptions=True)
+
+
+async def run_scheduler(settings: Settings) -> None:
+    """`contestbell scheduler`: kicks fetches into the Redis queue at each site's interval."""
+    redis_url = require_redis(settings, "scheduler")
+    sites = sites_to_fetch(settings)
+    async with open_database(settings), started(make_broker(redis_url)) as broker:
+        scheduler = new_scheduler()
+        schedule_fetches(scheduler, broker, [site.info for site in sites])
+        scheduler.start()
+        log.info("scheduler is kicking %s", ", ".join(s.slug for s in sites) or "nothing")
+        try:
+            await until_stopped()
+        finally:
+            scheduler.shutdown(wait=False)

@@ -1,0 +1,1 @@
+"""Delivery channels (Telegram sender, SMTP sender, rate limits, message rendering): the reminders issue."""
