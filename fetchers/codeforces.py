@@ -43,7 +43,7 @@ def parse_contest_list(payload: Any, *, site: str, url_prefix: str, kind_of) -> 
                 start=utc_from_unix(int(row["startTimeSeconds"])), duration=int(row["durationSeconds"]),
                 kind=kind_of(row),
             ))
-        except (KeyError, TypeError, ValueError, OverflowError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
             raise ParseError(f"{site}: contest {row.get('id')!r}: {error!r}") from error
     return contests
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from tortoise import Tortoise
@@ -49,3 +50,28 @@ async def database(database_url: str, *, apply_migrations: bool = True) -> Async
         yield
     finally:
         await Tortoise.close_connections()
+
+
+class QueryCounter(logging.Handler):
+    """Counts the statements Tortoise sends (it logs each one at DEBUG on `tortoise.db_client`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "%s: %s":  # a statement with its values (other messages are about the pool)
+            self.count += 1
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter, level = QueryCounter(), logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
