@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from contestbell import runtime
 from contestbell.settings import Settings
 from fetchers.contest import Contest, ParseError
-from fetchers.events import make_bus
 from fetchers.http import decode_json
 from fetchers.ingest import ShrunkFetch, ingest
 from fetchers.pipeline import SITE_FAULTS, fetch_and_ingest

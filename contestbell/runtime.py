@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sentry_sdk
@@ -69,7 +70,8 @@ async def event_bus(settings: Settings) -> AsyncIterator[EventBus]:
 async def fetch_context(settings: Settings, bus: EventBus) -> AsyncIterator[FetchContext]:
     gaps = {urlsplit(site.info.url).hostname or "": site.info.request_gap for site in all_sites().values()}
     async with new_session(settings.fetch_timeout) as session:
-        yield FetchContext(SiteClient(session, fetch_via=settings.fetch_via, host_gaps=gaps), bus)
+        client = SiteClient(session, fetch_via=settings.fetch_via, host_gaps=gaps)
+        yield FetchContext(client, bus, keep_past=timedelta(days=settings.keep_past_days))
 
 
 @asynccontextmanager

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     secret_key: str = "dev-only-secret-change-me"
     log_level: str = "INFO"
     fetch_timeout: float = Field(20.0, gt=0)
+    keep_past_days: int = Field(31, ge=0)
 
     @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", mode="before")
     @classmethod

@@ -85,7 +85,7 @@ class IngestReport:
         return result
 
     def summary_line(self) -> str:
-        counts = [f"{len(keys)} {kind}" for kind, keys in self.summary().items() if isinstance(keys, list) and keys]
+        counts = [f"{len(self.keys(kind))} {kind}" for kind in ChangeKind if self.keys(kind)]
         return ", ".join([*counts, f"{self.unchanged} unchanged"])
 
     def events(self) -> list[dict[str, Any]]:

@@ -22,8 +22,6 @@ from fetchers.registry import SiteModule
 
 log = logging.getLogger(__name__)
 
-#: finished contests older than this are not kept by regular fetches (the archive stays on the sites)
-KEEP_PAST = timedelta(days=31)
 #: a whole fetch (all retries included) may take at most this long
 FETCH_DEADLINE = 120.0
 #: failures that come from the site, not from us: logged, not sent to Sentry
@@ -34,14 +32,16 @@ SITE_FAULTS = (FetchError, ParseError, TimeoutError)
 class FetchContext:
     http: SiteClient
     bus: EventBus
+    #: contests that ended longer ago are not kept by regular fetches (the archive stays on the sites)
+    keep_past: timedelta = timedelta(days=31)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def recent_enough(contests: list[Contest], now: datetime) -> list[Contest]:
-    return [c for c in contests if c.end >= now - KEEP_PAST]
+def recent_enough(contests: list[Contest], now: datetime, keep_past: timedelta) -> list[Contest]:
+    return [c for c in contests if c.end >= now - keep_past]
 
 
 async def fetch_and_ingest(site: SiteModule, context: FetchContext) -> IngestReport:
@@ -51,7 +51,7 @@ async def fetch_and_ingest(site: SiteModule, context: FetchContext) -> IngestRep
     try:
         async with asyncio.timeout(FETCH_DEADLINE):
             contests = await site.fetch(context.http)
-        report = await ingest(site.slug, recent_enough(contests, now), now)
+        report = await ingest(site.slug, recent_enough(contests, now, context.keep_past), now)
     except Exception as error:
         await note_failure(site.slug, now, error)
         raise

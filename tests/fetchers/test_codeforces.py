@@ -32,7 +32,8 @@ def by_key(contests):
 def test_every_capture_parses_with_its_count(capture, count):
     contests = codeforces.parse(capture_json(CF + capture))
     assert len(contests) == count
-    assert all(c.site == "codeforces" and c.url == f"https://codeforces.com/contest/{c.key}" for c in contests)
+    assert all(c.site == "codeforces" for c in contests)
+    assert all(c.url == f"https://codeforces.com/contest/{c.key}" for c in contests)
     assert len({c.key for c in contests}) == count
 
 

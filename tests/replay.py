@@ -1,0 +1,79 @@
+"""A local stand-in for the contest sites: serves the real captures over HTTP for CONTESTBELL_FETCH_VIA.
+
+A request for `https://HOST/PATH?Q` arrives here as `/HOST/PATH?Q`. Each site answers with one capture;
+a test can make a site fail (`500`), hang past the client's timeout (`slow`) or answer an HTML error
+page (`garbage`). Run it by hand: `python -m tests.replay --port 8099`, then
+`CONTESTBELL_FETCH_VIA=http://127.0.0.1:8099 contestbell fetch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter
+from typing import Literal
+
+from aiohttp import web
+
+from tests.captures import FIXTURES
+
+#: what each site's endpoint answers: `HOST/PATH?QUERY` (as the site is asked) -> capture, content type
+ROUTES: dict[str, tuple[str, str]] = {
+    "codeforces.com/api/contest.list": ("codeforces/contest_list_trimmed_2026-10-06.json", "application/json"),
+    "codeforces.com/api/contest.list?gym=true": ("codeforces/contest_list_gym_2023-09-03T1024Z.json",
+                                                 "application/json"),
+    "atcoder.jp/contests/?lang=en": ("atcoder/contests_page_en_2026-06.html", "text/html"),
+    "leetcode.com/graphql": ("leetcode/graphql_upcomingContests_2026-10.json", "application/json"),
+    "www.codechef.com/api/list/contests/all?sort_by=START&sorting_order=asc&offset=0&mode=all": (
+        "codechef/list_contests_all_2025-10-25.json", "application/json"),
+    "www.hackerearth.com/chrome-extension/events/": ("hackerearth/chrome_extension_events_2026-10.json",
+                                                     "application/json"),
+    "www.luogu.com.cn/contest/list?page=1": ("luogu/contest_list_page_2026-06.html", "text/html"),
+    "ac.nowcoder.com/acm/contest/vip-index": ("nowcoder/contest_vip_index_2026-06.html", "text/html"),
+}
+
+Fault = Literal["500", "slow", "garbage"]
+GARBAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+class Replay:
+    """The replay app plus its knobs: which routes misbehave, and how often each route was asked."""
+
+    def __init__(self, slow_seconds: float = 30.0) -> None:
+        self.faults: dict[str, Fault] = {}
+        self.hits: Counter[str] = Counter()
+        self.slow_seconds = slow_seconds
+        self.app = web.Application()
+        self.app.router.add_route("*", "/{tail:.*}", self.answer)
+
+    def break_route(self, route: str, fault: Fault) -> None:
+        if route not in ROUTES:
+            raise KeyError(route)
+        self.faults[route] = fault
+
+    async def answer(self, request: web.Request) -> web.StreamResponse:
+        route = request.path_qs.lstrip("/")
+        self.hits[route] += 1
+        if route not in ROUTES:
+            return web.Response(status=404, text=f"no capture for {route}")
+        fault = self.faults.get(route)
+        if fault == "500":
+            return web.Response(status=500, text="Internal Server Error")
+        if fault == "slow":
+            await asyncio.sleep(self.slow_seconds)
+        if fault == "garbage":
+            return web.Response(text=GARBAGE, content_type="text/html")
+        capture, content_type = ROUTES[route]
+        return web.Response(body=(FIXTURES / capture).read_bytes(), content_type=content_type, charset="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8099)
+    args = parser.parse_args()
+    web.run_app(Replay().app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
