@@ -18,8 +18,7 @@ from pydantic import ValidationError
 
 from contestbell import runtime
 from contestbell.settings import Settings
-from fetchers.contest import Contest, ParseError
-from fetchers.http import decode_json
+from fetchers.contest import Contest, ParseError, load_json
 from fetchers.ingest import ShrunkFetch, ingest
 from fetchers.pipeline import SITE_FAULTS, fetch_and_ingest
 from fetchers.registry import SiteModule, UnknownSite, all_sites, get_site, selected_sites
@@ -36,7 +35,7 @@ def read_saved(site: SiteModule, path: Path) -> list[Contest]:
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from error
     text = raw.decode("utf-8", errors="replace")
-    payload = decode_json(text, str(path)) if site.info.response == "json" else text
+    payload = load_json(text, str(path)) if site.info.response == "json" else text
     return sorted(site.parse(payload), key=lambda c: (c.start, c.key))
 
 

@@ -104,6 +104,19 @@ async def serving(app: web.Application, settings: Settings) -> AsyncIterator[Non
         await runner.cleanup()
 
 
+@asynccontextmanager
+async def kicking_fetches(broker: AsyncBroker, sites: list[SiteModule]) -> AsyncIterator[None]:
+    """APScheduler running with one fetch job per site, shut down on exit."""
+    scheduler = new_scheduler()
+    schedule_fetches(scheduler, broker, [site.info for site in sites])
+    scheduler.start()
+    log.info("fetching %s", ", ".join(s.slug for s in sites) or "nothing (CONTESTBELL_SITES=none)")
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def require_redis(settings: Settings, process: str) -> str:
     if not settings.redis_url:
         raise SetupError(f"`contestbell {process}` needs CONTESTBELL_REDIS_URL (or use `contestbell run`)")
@@ -116,15 +129,8 @@ async def run_all(settings: Settings) -> None:
     async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context:
         broker = make_broker(None)
         register_fetch_task(broker, context)
-        async with started(broker), serving(make_web_app(), settings):
-            scheduler = new_scheduler()
-            schedule_fetches(scheduler, broker, [site.info for site in sites])
-            scheduler.start()
-            log.info("fetching %s", ", ".join(s.slug for s in sites) or "nothing (CONTESTBELL_SITES=none)")
-            try:
-                await until_stopped()
-            finally:
-                scheduler.shutdown(wait=False)
+        async with started(broker), serving(make_web_app(), settings), kicking_fetches(broker, sites):
+            await until_stopped()
 
 
 async def run_web(settings: Settings) -> None:
@@ -153,12 +159,5 @@ async def run_scheduler(settings: Settings) -> None:
     """`contestbell scheduler`: kicks fetches into the Redis queue at each site's interval."""
     redis_url = require_redis(settings, "scheduler")
     sites = sites_to_fetch(settings)
-    async with open_database(settings), started(make_broker(redis_url)) as broker:
-        scheduler = new_scheduler()
-        schedule_fetches(scheduler, broker, [site.info for site in sites])
-        scheduler.start()
-        log.info("scheduler is kicking %s", ", ".join(s.slug for s in sites) or "nothing")
-        try:
-            await until_stopped()
-        finally:
-            scheduler.shutdown(wait=False)
+    async with open_database(settings), started(make_broker(redis_url)) as broker, kicking_fetches(broker, sites):
+        await until_stopped()

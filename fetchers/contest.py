@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 
 class ParseError(ValueError):
@@ -76,6 +77,14 @@ def as_utc(moment: datetime) -> datetime:
 
 def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_json(text: str, source: str) -> Any:
+    """Decode a JSON answer (or a JSON blob embedded in a page); `source` names it in the error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ParseError(f"{source}: answer is not JSON ({error.msg} at {error.pos}): {text[:80]!r}") from error
 
 
 def expect(condition: object, message: str) -> None:

@@ -8,7 +8,6 @@ CONTESTBELL_FETCH_VIA is set, sends `https://HOST/PATH?Q` to `$FETCH_VIA/HOST/PA
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from fetchers.contest import ParseError
+from fetchers.contest import load_json
 
 USER_AGENT = "contestbell/0.1 (programming contest reminders; one request per site per few minutes)"
 
@@ -82,10 +81,10 @@ class SiteClient:
         return await self._request("GET", url)
 
     async def get_json(self, url: str) -> Any:
-        return decode_json(await self.get_text(url), url)
+        return load_json(await self.get_text(url), url)
 
     async def post_json(self, url: str, body: Mapping[str, Any]) -> Any:
-        return decode_json(await self._request("POST", url, body), url)
+        return load_json(await self._request("POST", url, body), url)
 
     async def _request(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> str:
         retrying = AsyncRetrying(
@@ -114,13 +113,6 @@ class SiteClient:
         if response.status >= 400:
             raise FetchError(f"{method} {url}: HTTP {response.status}")
         return text
-
-
-def decode_json(text: str, url: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ParseError(f"{url}: answer is not JSON ({error.msg} at {error.pos}): {text[:80]!r}") from error
 
 
 def new_session(timeout: float) -> aiohttp.ClientSession:

@@ -6,13 +6,12 @@ because it gives unix seconds, the contest id and the rule type.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from fetchers.contest import Contest, ParseError, SiteInfo, expect, utc_from_unix
+from fetchers.contest import Contest, ParseError, SiteInfo, expect, load_json, utc_from_unix
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("luogu", "Luogu", "https://www.luogu.com.cn", every=timedelta(hours=1), response="text")
@@ -38,11 +37,7 @@ def page_context(page: Any) -> dict[str, Any]:
     script = LexborHTMLParser(page).css_first("script#lentille-context")
     expect(script is not None, "luogu: the page has no lentille-context script (not a Luogu list page?)")
     text = script.text()
-    try:
-        context = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ParseError(f"luogu: lentille-context is not JSON ({error.msg} at {error.pos}): "
-                         f"{text[:80]!r}") from error
+    context = load_json(text, "luogu: lentille-context")
     expect(isinstance(context, dict), f"luogu: lentille-context is a {type(context).__name__}, not an object")
     return context
 

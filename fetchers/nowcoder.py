@@ -7,13 +7,12 @@ The page lists upcoming contests (`js-current`) and recently finished ones (`js-
 from __future__ import annotations
 
 import html
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from fetchers.contest import Contest, ParseError, SiteInfo, expect, utc_from_unix
+from fetchers.contest import Contest, ParseError, SiteInfo, expect, load_json, utc_from_unix
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("nowcoder", "NowCoder", "https://ac.nowcoder.com", every=timedelta(hours=1), response="text")
@@ -50,11 +49,7 @@ def item_json(item: LexborNode) -> dict[str, Any]:
     raw = item.attributes.get("data-json")
     expect(raw, f"nowcoder: contest card {item.attributes.get('data-id')!r} has no data-json")
     text = html.unescape(raw) if raw.lstrip().startswith("{&quot;") else raw
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ParseError(f"nowcoder: data-json is not JSON ({error.msg} at {error.pos}): "
-                         f"{text[:80]!r}") from error
+    data = load_json(text, "nowcoder: data-json")
     expect(isinstance(data, dict), f"nowcoder: data-json is a {type(data).__name__}, not an object")
     return data
 

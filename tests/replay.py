@@ -42,6 +42,7 @@ class Replay:
     def __init__(self, slow_seconds: float = 30.0) -> None:
         self.faults: dict[str, Fault] = {}
         self.hits: Counter[str] = Counter()
+        self.bodies: dict[str, bytes] = {}
         self.slow_seconds = slow_seconds
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self.answer)
@@ -54,6 +55,7 @@ class Replay:
     async def answer(self, request: web.Request) -> web.StreamResponse:
         route = request.path_qs.lstrip("/")
         self.hits[route] += 1
+        self.bodies[route] = await request.read()
         if route not in ROUTES:
             return web.Response(status=404, text=f"no capture for {route}")
         fault = self.faults.get(route)

@@ -185,21 +185,3 @@ def test_row_missing_cells():
     cut = page[:page.index('<td class="text-center">02:30</td>')] + page[row_end:]
     with pytest.raises(ParseError, match="2 cells"):
         atcoder.parse(cut)
-
-
-class FakeClient:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.urls: list[str] = []
-
-    async def get_text(self, url: str) -> str:
-        self.urls.append(url)
-        return self.text
-
-
-async def test_fetch_reads_the_english_contests_page():
-    client = FakeClient(capture_text(PAGE_EN))
-    contests = await atcoder.fetch(client)
-    assert client.urls == ["https://atcoder.jp/contests/?lang=en"]
-    assert len(contests) == 59
-    assert atcoder.SITE.slug == "atcoder" and atcoder.SITE.response == "text"

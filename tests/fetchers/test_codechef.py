@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from fetchers import codechef
-from fetchers.contest import ParseError
-from fetchers.http import decode_json
+from fetchers.contest import ParseError, load_json
 from tests.captures import capture_json, capture_text
 
 LIST = "codechef/list_contests_all_2025-10-25.json"
@@ -79,7 +78,7 @@ def test_failure_status_becomes_parse_error_with_message():
 def test_truncated_body_is_parse_error():
     text = capture_text(LIST)
     with pytest.raises(ParseError):
-        decode_json(text[: len(text) // 3], codechef.API)
+        load_json(text[: len(text) // 3], codechef.API)
 
 
 @pytest.mark.parametrize("payload", [
@@ -107,20 +106,3 @@ def test_broken_rows_raise_parse_error(field, value):
 
     with pytest.raises(ParseError):
         codechef.parse(payload_with_first_row(change))
-
-
-class FakeClient:
-    def __init__(self, answer: Any) -> None:
-        self.answer = answer
-        self.urls: list[str] = []
-
-    async def get_json(self, url: str) -> Any:
-        self.urls.append(url)
-        return self.answer
-
-
-async def test_fetch_reads_the_contest_list_api():
-    client = FakeClient(capture_json(LIST))
-    assert len(await codechef.fetch(client)) == 23
-    assert client.urls == [
-        "https://www.codechef.com/api/list/contests/all?sort_by=START&sorting_order=asc&offset=0&mode=all"]

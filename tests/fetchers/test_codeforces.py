@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fetchers import codeforces, codeforces_gym
-from fetchers.contest import ParseError
+from fetchers.contest import ParseError, load_json
 from tests.captures import capture_json, capture_text
 
 CF = "codeforces/"
@@ -116,8 +116,6 @@ def test_malformed_payloads_raise_parse_error(payload):
 
 
 def test_truncated_capture_is_a_parse_error():
-    from fetchers.http import decode_json
-
     text = capture_text(CF + "contest_list_trimmed_2026-10-06.json")
     with pytest.raises(ParseError, match="not JSON"):
-        codeforces.parse(decode_json(text[: len(text) // 2], "https://codeforces.com/api/contest.list"))
+        codeforces.parse(load_json(text[: len(text) // 2], "https://codeforces.com/api/contest.list"))

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from fetchers import hackerearth
-from fetchers.contest import ParseError
-from fetchers.http import decode_json
+from fetchers.contest import ParseError, load_json
 from tests.captures import capture_json, capture_text
 
 EVENTS = "hackerearth/chrome_extension_events_2026-10.json"
@@ -89,7 +88,7 @@ def test_empty_feed_is_not_an_error():
 def test_truncated_body_is_parse_error():
     text = capture_text(EVENTS)
     with pytest.raises(ParseError):
-        decode_json(text[: len(text) // 2], hackerearth.API)
+        load_json(text[: len(text) // 2], hackerearth.API)
 
 
 @pytest.mark.parametrize("payload", [None, "", [], {}, {"response": None}, {"response": ["event"]}])
@@ -122,19 +121,3 @@ def test_end_before_start_is_parse_error():
 
     with pytest.raises(ParseError, match="negative duration"):
         hackerearth.parse(first_event_changed(swap))
-
-
-class FakeClient:
-    def __init__(self, answer: Any) -> None:
-        self.answer = answer
-        self.urls: list[str] = []
-
-    async def get_json(self, url: str) -> Any:
-        self.urls.append(url)
-        return self.answer
-
-
-async def test_fetch_reads_the_extension_feed():
-    client = FakeClient(capture_json(EVENTS))
-    assert len(await hackerearth.fetch(client)) == 6
-    assert client.urls == ["https://www.hackerearth.com/chrome-extension/events/"]

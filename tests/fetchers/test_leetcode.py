@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from fetchers import leetcode
-from fetchers.contest import ParseError
-from fetchers.http import decode_json
+from fetchers.contest import ParseError, load_json
 from tests.captures import capture_json, capture_text
 
 ALL = "leetcode/graphql_allContests_2026-06.json"
@@ -73,7 +71,7 @@ def test_graphql_errors_become_parse_error_with_message():
 def test_truncated_body_is_parse_error():
     text = capture_text(UPCOMING)
     with pytest.raises(ParseError):
-        decode_json(text[: len(text) // 2], leetcode.API)
+        load_json(text[: len(text) // 2], leetcode.API)
 
 
 @pytest.mark.parametrize("payload", [
@@ -99,23 +97,3 @@ def test_broken_rows_raise_parse_error(field, value):
         row[field] = value
     with pytest.raises(ParseError):
         leetcode.parse(payload)
-
-
-class FakeClient:
-    def __init__(self, answer: Any) -> None:
-        self.answer = answer
-        self.calls: list[tuple[str, Any]] = []
-
-    async def post_json(self, url: str, body: Any) -> Any:
-        self.calls.append((url, body))
-        return self.answer
-
-
-async def test_fetch_posts_the_upcoming_contests_query():
-    client = FakeClient(capture_json(UPCOMING))
-    contests = await leetcode.fetch(client)
-    assert [c.key for c in contests] == ["biweekly-contest-193", "weekly-contest-523"]
-    [(url, body)] = client.calls
-    assert url == "https://leetcode.com/graphql"
-    assert "upcomingContests" in body["query"]
-    assert all(name in body["query"] for name in ("title", "titleSlug", "startTime", "duration"))

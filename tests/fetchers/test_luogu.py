@@ -88,21 +88,6 @@ def beijing(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).astimezone(UTC)
 
 
-async def test_fetch_reads_page_one():
-    class StubClient:
-        def __init__(self) -> None:
-            self.urls: list[str] = []
-
-        async def get_text(self, url: str) -> str:
-            self.urls.append(url)
-            return capture_text(PAGE)
-
-    http = StubClient()
-    contests = await luogu.fetch(http)  # type: ignore[arg-type]
-    assert http.urls == ["https://www.luogu.com.cn/contest/list?page=1"]
-    assert len(contests) == 20
-
-
 # --- synthetic pages: shapes the capture does not show ---------------------------------------------------
 
 def page_with(context: Any) -> str:

@@ -83,21 +83,6 @@ def beijing(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BEIJING).astimezone(UTC)
 
 
-async def test_fetch_reads_the_series_page():
-    class StubClient:
-        def __init__(self) -> None:
-            self.urls: list[str] = []
-
-        async def get_text(self, url: str) -> str:
-            self.urls.append(url)
-            return capture_text(PAGE)
-
-    http = StubClient()
-    contests = await nowcoder.fetch(http)  # type: ignore[arg-type]
-    assert http.urls == ["https://ac.nowcoder.com/acm/contest/vip-index"]
-    assert len(contests) == 15
-
-
 # --- synthetic pages: shapes the capture does not show ---------------------------------------------------
 
 def contest_data(**changes: Any) -> dict[str, Any]:
