@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fetchers.contest import Contest, ParseError, SiteInfo, as_utc, expect
+from fetchers.contest import Contest, ParseError, SiteInfo, as_utc, expect, reading
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("codechef", "CodeChef", "https://www.codechef.com", every=timedelta(hours=1))
@@ -48,16 +48,12 @@ def contest_from_row(row: Any) -> Contest:
     expect(isinstance(code, str) and code, f"codechef: contest row without contest_code {row!r:.80}")
     title = row.get("contest_name")
     expect(isinstance(title, str), f"codechef: contest {code!r} has no contest_name")
-    try:
+    with reading(f"codechef: contest {code!r}"):
         start = row_time(row, "start")
         return Contest(
             SITE.slug, key=code, title=title.strip(), url=f"{CONTEST_URL}{code}", start=start,
             duration=duration_seconds(row, start), kind=series_kind(title),
         )
-    except ParseError as error:
-        raise ParseError(f"codechef: contest {code!r}: {error}") from error
-    except (KeyError, TypeError, ValueError, OverflowError) as error:
-        raise ParseError(f"codechef: contest {code!r}: {error!r}") from error
 
 
 def row_time(row: dict[str, Any], which: str) -> datetime:

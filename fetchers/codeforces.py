@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from fetchers.contest import Contest, ParseError, SiteInfo, expect, utc_from_unix
+from fetchers.contest import Contest, ParseError, SiteInfo, expect, reading, utc_from_unix
 from fetchers.http import SiteClient
 
 #: Codeforces asks API clients for at most one request per 2 seconds.
@@ -37,14 +37,12 @@ def parse_contest_list(payload: Any, *, site: str, url_prefix: str, kind_of) -> 
         expect(isinstance(row, dict) and "id" in row and "name" in row, f"{site}: contest row {row!r:.80}")
         if row.get("startTimeSeconds") is None:
             continue
-        try:
+        with reading(f"{site}: contest {row.get('id')!r}"):
             contests.append(Contest(
                 site, key=str(row["id"]), title=str(row["name"]).strip(), url=f"{url_prefix}{row['id']}",
                 start=utc_from_unix(int(row["startTimeSeconds"])), duration=int(row["durationSeconds"]),
                 kind=kind_of(row),
             ))
-        except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
-            raise ParseError(f"{site}: contest {row.get('id')!r}: {error!r}") from error
     return contests
 
 

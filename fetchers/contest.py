@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -85,6 +87,18 @@ def load_json(text: str, source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ParseError(f"{source}: answer is not JSON ({error.msg} at {error.pos}): {text[:80]!r}") from error
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Re-raise what a malformed row causes (a missing field, a wrong type, an impossible date) as a
+    ParseError that names the row, so one bad row never surfaces as a KeyError in a worker."""
+    try:
+        yield
+    except ParseError as error:
+        raise ParseError(f"{what}: {error}") from error
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
+        raise ParseError(f"{what}: {error!r}") from error
 
 
 def expect(condition: object, message: str) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from fetchers.contest import Contest, ParseError, SiteInfo, as_utc, expect
+from fetchers.contest import Contest, ParseError, SiteInfo, as_utc, expect, reading
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("hackerearth", "HackerEarth", "https://www.hackerearth.com/challenges/",
@@ -37,17 +37,13 @@ def contest_from_event(event: Any) -> Contest:
     key = str(event.get("id") or path[-1])
     title = event.get("title")
     expect(isinstance(title, str), f"hackerearth: event {key!r} has no title")
-    try:
+    with reading(f"hackerearth: event {key!r}"):
         start = event_time(event, START_FIELDS)
         return Contest(
             SITE.slug, key=key, title=title.strip(), url=url, start=start,
             duration=int((event_time(event, END_FIELDS) - start).total_seconds()),
             kind=challenge_kind(event, path),
         )
-    except ParseError as error:
-        raise ParseError(f"hackerearth: event {key!r}: {error}") from error
-    except (KeyError, TypeError, ValueError) as error:
-        raise ParseError(f"hackerearth: event {key!r}: {error!r}") from error
 
 
 def url_path_parts(url: str) -> list[str]:

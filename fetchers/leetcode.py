@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fetchers.contest import Contest, ParseError, SiteInfo, expect, utc_from_unix
+from fetchers.contest import Contest, ParseError, SiteInfo, expect, reading, utc_from_unix
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("leetcode", "LeetCode", "https://leetcode.com/contest/", every=timedelta(hours=1))
@@ -52,16 +52,12 @@ def contest_from_row(row: Any) -> Contest:
     expect(isinstance(slug, str) and slug, f"leetcode: contest row without titleSlug {row!r:.80}")
     title = row.get("title")
     expect(isinstance(title, str), f"leetcode: contest {slug!r} has no title")
-    try:
+    with reading(f"leetcode: contest {slug!r}"):
         return Contest(
             SITE.slug, key=slug, title=title.strip(), url=f"{CONTEST_URL}{slug}",
             start=utc_from_unix(int(row["startTime"])), duration=int(row["duration"]),
             kind=weekly_kind(slug, title),
         )
-    except ParseError:
-        raise
-    except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
-        raise ParseError(f"leetcode: contest {slug!r}: {error!r}") from error
 
 
 def weekly_kind(slug: str, title: str) -> str | None:

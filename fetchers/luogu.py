@@ -11,7 +11,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from fetchers.contest import Contest, ParseError, SiteInfo, expect, load_json, utc_from_unix
+from fetchers.contest import Contest, SiteInfo, expect, load_json, reading, utc_from_unix
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("luogu", "Luogu", "https://www.luogu.com.cn", every=timedelta(hours=1), response="text")
@@ -64,8 +64,6 @@ def contest_from(row: Any) -> Contest:
 
 def schedule(row: dict[str, Any], key: int) -> tuple[datetime, int]:
     """Start (UTC) and duration in seconds from the unix-second `startTime` and `endTime`."""
-    try:
+    with reading(f"luogu: contest {key}: bad start/end time"):
         start, end = int(row["startTime"]), int(row["endTime"])
         return utc_from_unix(start), end - start
-    except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
-        raise ParseError(f"luogu: contest {key}: bad start/end time ({error!r})") from error

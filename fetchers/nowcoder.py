@@ -12,7 +12,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from fetchers.contest import Contest, ParseError, SiteInfo, expect, load_json, utc_from_unix
+from fetchers.contest import Contest, SiteInfo, expect, load_json, reading, utc_from_unix
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("nowcoder", "NowCoder", "https://ac.nowcoder.com", every=timedelta(hours=1), response="text")
@@ -66,11 +66,9 @@ def contest_from(data: dict[str, Any]) -> Contest:
 
 def schedule(data: dict[str, Any], key: int) -> tuple[datetime, int]:
     """Start (UTC) and duration in seconds from `contestStartTime` and `contestEndTime` (unix ms)."""
-    try:
+    with reading(f"nowcoder: contest {key}: bad start/end time"):
         start_ms, end_ms = int(data["contestStartTime"]), int(data["contestEndTime"])
         return utc_from_unix(start_ms / 1000), (end_ms - start_ms) // 1000
-    except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
-        raise ParseError(f"nowcoder: contest {key}: bad start/end time ({error!r})") from error
 
 
 def rating_kind(settings: Any) -> str | None:
