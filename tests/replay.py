@@ -15,7 +15,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from tests.captures import FIXTURES
+from tests.captures import capture
 
 #: what each site's endpoint answers: `HOST/PATH?QUERY` (as the site is asked) -> capture, content type
 ROUTES: dict[str, tuple[str, str]] = {
@@ -46,6 +46,7 @@ class Replay:
         self.slow_seconds = slow_seconds
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self.answer)
+        self.files = {route: capture(name) for route, (name, _) in ROUTES.items()}  # skips without captures
 
     def break_route(self, route: str, fault: Fault) -> None:
         if route not in ROUTES:
@@ -65,8 +66,8 @@ class Replay:
             await asyncio.sleep(self.slow_seconds)
         if fault == "garbage":
             return web.Response(text=GARBAGE, content_type="text/html")
-        capture, content_type = ROUTES[route]
-        return web.Response(body=(FIXTURES / capture).read_bytes(), content_type=content_type, charset="utf-8")
+        content_type = ROUTES[route][1]
+        return web.Response(body=self.files[route].read_bytes(), content_type=content_type, charset="utf-8")
 
 
 def main() -> None:

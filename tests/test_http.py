@@ -292,7 +292,7 @@ async def test_a_host_without_a_gap_is_not_delayed(mirror, session):
     atcoder = [hit.at - started for hit in mirror.hits if hit.raw_path.startswith("/atcoder.jp/")]
     codeforces = sorted(h.at - started for h in mirror.hits if h.raw_path.startswith("/codeforces.com/"))
     assert len(atcoder) == 2
-    assert max(atcoder) < 0.15
+    assert max(atcoder) < 0.2  # the codeforces gap is 0.3 s; atcoder must not wait for it
     assert codeforces[1] >= 0.3 - 0.005
 
 
