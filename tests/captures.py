@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from fetchers.contest import Contest
+
 FIXTURES = Path(os.environ.get("CONTESTBELL_FIXTURES", Path(__file__).resolve().parents[1] / ".." / "shared"
                                 / "fixtures")).resolve()
 
@@ -35,3 +37,8 @@ def capture_json(relative: str) -> Any:
 
 def capture_text(relative: str) -> str:
     return capture(relative).read_text(encoding="utf-8")
+
+
+def by_key(contests: list[Contest]) -> dict[str, Contest]:
+    """Parsed contests by their key, for assertions on particular contests."""
+    return {contest.key: contest for contest in contests}

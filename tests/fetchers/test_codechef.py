@@ -10,13 +10,9 @@ import pytest
 
 from fetchers import codechef
 from fetchers.contest import ParseError, load_json
-from tests.captures import capture_json, capture_text
+from tests.captures import by_key, capture_json, capture_text
 
 LIST = "codechef/list_contests_all_2025-10-25.json"
-
-
-def by_key(contests):
-    return {contest.key: contest for contest in contests}
 
 
 def test_capture_reads_present_future_and_past_but_not_skill_tests():

@@ -8,13 +8,9 @@ import pytest
 
 from fetchers import codeforces, codeforces_gym
 from fetchers.contest import ParseError, load_json
-from tests.captures import capture_json, capture_text
+from tests.captures import by_key, capture_json, capture_text
 
 CF = "codeforces/"
-
-
-def by_key(contests):
-    return {c.key: c for c in contests}
 
 
 @pytest.mark.parametrize(("capture", "count"), [

@@ -10,13 +10,9 @@ import pytest
 
 from fetchers import hackerearth
 from fetchers.contest import ParseError, load_json
-from tests.captures import capture_json, capture_text
+from tests.captures import by_key, capture_json, capture_text
 
 EVENTS = "hackerearth/chrome_extension_events_2026-10.json"
-
-
-def by_key(contests):
-    return {contest.key: contest for contest in contests}
 
 
 def test_capture_lists_every_event():

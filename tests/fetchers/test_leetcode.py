@@ -9,14 +9,10 @@ import pytest
 
 from fetchers import leetcode
 from fetchers.contest import ParseError, load_json
-from tests.captures import capture_json, capture_text
+from tests.captures import by_key, capture_json, capture_text
 
 ALL = "leetcode/graphql_allContests_2026-06.json"
 UPCOMING = "leetcode/graphql_upcomingContests_2026-10.json"
-
-
-def by_key(contests):
-    return {contest.key: contest for contest in contests}
 
 
 def test_upcoming_contests_capture():

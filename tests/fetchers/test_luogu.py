@@ -11,7 +11,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from fetchers import luogu
 from fetchers.contest import Contest, ParseError
-from tests.captures import capture_text
+from tests.captures import by_key, capture_text
 
 PAGE = "luogu/contest_list_page_2026-06.html"
 BEIJING = timezone(timedelta(hours=8))
@@ -20,16 +20,6 @@ BEIJING = timezone(timedelta(hours=8))
 @pytest.fixture(scope="module")
 def contests() -> list[Contest]:
     return luogu.parse(capture_text(PAGE))
-
-
-def by_key(contests: list[Contest]) -> dict[str, Contest]:
-    return {contest.key: contest for contest in contests}
-
-
-def test_site_description():
-    assert luogu.SITE.slug == "luogu"
-    assert luogu.SITE.every == timedelta(hours=1)
-    assert luogu.SITE.response == "text"
 
 
 def test_every_contest_of_the_page_is_read(contests):

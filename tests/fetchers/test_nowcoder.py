@@ -13,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from fetchers import nowcoder
 from fetchers.contest import Contest, ParseError
-from tests.captures import capture_text
+from tests.captures import by_key, capture_text
 
 PAGE = "nowcoder/contest_vip_index_2026-06.html"
 BEIJING = timezone(timedelta(hours=8))
@@ -23,16 +23,6 @@ SHOWN_TIME = re.compile(r"比赛时间：\s*(\d{4}-\d\d-\d\d \d\d:\d\d)\s*至\s*
 @pytest.fixture(scope="module")
 def contests() -> list[Contest]:
     return nowcoder.parse(capture_text(PAGE))
-
-
-def by_key(contests: list[Contest]) -> dict[str, Contest]:
-    return {contest.key: contest for contest in contests}
-
-
-def test_site_description():
-    assert nowcoder.SITE.slug == "nowcoder"
-    assert nowcoder.SITE.every == timedelta(hours=1)
-    assert nowcoder.SITE.response == "text"
 
 
 def test_upcoming_and_finished_contests_are_read(contests):
