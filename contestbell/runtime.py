@@ -16,6 +16,7 @@ from taskiq import AsyncBroker
 from taskiq.api import run_receiver_task
 
 from contestbell.settings import Settings
+from contestbell.telegram import telegram_bot
 from fetchers.events import EventBus, make_bus
 from fetchers.health import ensure_sites
 from fetchers.http import SiteClient, new_session
@@ -129,13 +130,16 @@ async def run_all(settings: Settings) -> None:
     async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context:
         broker = make_broker(None)
         register_fetch_task(broker, context)
-        async with started(broker), serving(make_web_app(), settings), kicking_fetches(broker, sites):
+        app = make_web_app()
+        async with telegram_bot(settings, app, may_poll=True), started(broker), serving(app, settings), \
+                kicking_fetches(broker, sites):
             await until_stopped()
 
 
 async def run_web(settings: Settings) -> None:
     """`contestbell web`: the aiohttp process alone (scale it out behind nginx)."""
-    async with open_database(settings), serving(make_web_app(), settings):
+    app = make_web_app()
+    async with open_database(settings), telegram_bot(settings, app, may_poll=False), serving(app, settings):
         await until_stopped()
 
 

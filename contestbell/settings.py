@@ -25,8 +25,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     fetch_timeout: float = Field(20.0, gt=0)
     keep_past_days: int = Field(31, ge=0)
+    telegram_token: str | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_secret: str | None = None
 
-    @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", mode="before")
+    @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", "telegram_token",
+                     "telegram_webhook_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

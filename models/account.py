@@ -47,6 +47,8 @@ class TelegramChat(Model):
     chat_type = fields.CharField(max_length=16)  # private | group | supergroup | channel
     title = fields.CharField(max_length=255, null=True)
     active = fields.BooleanField(default=True)
+    #: the payload of the last `/start PAYLOAD` (kept for linking the chat to a web account)
+    start_payload = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "telegram_chat"

@@ -1,0 +1,36 @@
+"""The command menu the bot registers with Telegram (setMyCommands) in every language it speaks."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.i18n import languages
+
+COMMANDS = (
+    ("upcoming", __("Next contests (optionally of some sites)")),
+    ("sites", __("Choose the sites to follow")),
+    ("remind", __("When to remind: /remind 1d 1h 10m")),
+    ("filter", __("Keywords and duration limits")),
+    ("timezone", __("Your time zone: /timezone Europe/Berlin")),
+    ("language", __("Language of the bot")),
+    ("settings", __("All settings at a glance")),
+    ("stop", __("Pause all reminders")),
+    ("start", __("Start, or resume reminders")),
+    ("help", __("What each command does")),
+)
+
+
+def bot_commands(i18n: I18n, language: str) -> list[BotCommand]:
+    with i18n.context(), i18n.use_locale(language):
+        return [BotCommand(command=name, description=str(description)) for name, description in COMMANDS]
+
+
+async def register_commands(bot: Bot, i18n: I18n) -> None:
+    """The default menu in the default language, and one per other language for users who speak it."""
+    await bot.set_my_commands(bot_commands(i18n, i18n.default_locale))
+    for language in languages(i18n):
+        if language != i18n.default_locale:
+            await bot.set_my_commands(bot_commands(i18n, language), language_code=language)

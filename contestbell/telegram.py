@@ -1,0 +1,77 @@
+"""Wires the Telegram bot into a process: webhook on the web app when a public URL is set, long polling
+otherwise; commands registered on start; nothing at all without a token."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.app import make_bot, make_dispatcher
+from bot.i18n import make_i18n
+from contestbell.settings import Settings
+
+WEBHOOK_PATH = "/telegram/webhook"
+log = logging.getLogger("contestbell.telegram")
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret, or one derived from the secret key (Telegram allows [A-Za-z0-9_-])."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    return hashlib.sha256(f"telegram-webhook:{settings.secret_key}".encode()).hexdigest()
+
+
+def attach_webhook(app: web.Application, dispatcher: Dispatcher, bot: Bot, secret: str,
+                   public_url: str | None = None) -> None:
+    """Serve updates at /telegram/webhook (401 without the right secret header); with a public URL,
+    tell Telegram about it when the app starts."""
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
+    setup_application(app, dispatcher, bot=bot)
+    if public_url:
+        async def set_webhook(bot: Bot) -> None:
+            await bot.set_webhook(public_url.rstrip("/") + WEBHOOK_PATH, secret_token=secret,
+                                  allowed_updates=dispatcher.resolve_used_update_types())
+
+        dispatcher.startup.register(set_webhook)
+
+
+@asynccontextmanager
+async def telegram_bot(settings: Settings, app: web.Application, *, may_poll: bool) -> AsyncIterator[None]:
+    """The bot for a process whose web app is `app` (before it starts serving)."""
+    if not settings.telegram_token:
+        log.info("no CONTESTBELL_TELEGRAM_TOKEN: the Telegram bot is off")
+        yield
+        return
+    bot = make_bot(settings.telegram_token, settings.telegram_api_base)
+    dispatcher = make_dispatcher(make_i18n())
+    if settings.public_url:
+        attach_webhook(app, dispatcher, bot, webhook_secret(settings), settings.public_url)
+        log.info("Telegram bot: webhook at %s%s", settings.public_url.rstrip("/"), WEBHOOK_PATH)
+        yield
+        return
+    if not may_poll:
+        log.warning("Telegram bot off in this process: set CONTESTBELL_PUBLIC_URL for the webhook")
+        await bot.session.close()
+        yield
+        return
+    async with polling(dispatcher, bot):
+        yield
+
+
+@asynccontextmanager
+async def polling(dispatcher: Dispatcher, bot: Bot) -> AsyncIterator[None]:
+    await bot.delete_webhook(drop_pending_updates=False)
+    task = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=True))
+    log.info("Telegram bot: long polling")
+    try:
+        yield
+    finally:
+        await dispatcher.stop_polling()
+        await asyncio.gather(task, return_exceptions=True)

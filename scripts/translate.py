@@ -1,0 +1,41 @@
+"""Fill a catalog's empty translations from a JSON file of {msgid: msgstr} (used when adding texts):
+
+    .venv/bin/python scripts/translate.py ru translations.json
+
+Only entries whose msgid is in the catalog are taken; placeholders must match or the entry is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+PLACEHOLDER = re.compile(r"{\w*}")
+
+
+def main(language: str, source: str) -> int:
+    path = Path(__file__).resolve().parents[1] / "locales" / language / "LC_MESSAGES" / "messages.po"
+    translations = json.loads(Path(source).read_text(encoding="utf-8"))
+    with path.open("rb") as file:
+        catalog = read_po(file)
+    refused = 0
+    for message in catalog:
+        text = translations.get(message.id) if isinstance(message.id, str) and message.id else None
+        if text is None:
+            continue
+        if sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(message.id)):
+            print(f"placeholders differ, not taken: {message.id!r}", file=sys.stderr)
+            refused += 1
+            continue
+        message.string = text
+    with path.open("wb") as file:
+        write_po(file, catalog, width=120, omit_header=False)
+    return 1 if refused else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
