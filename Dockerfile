@@ -10,6 +10,7 @@ COPY scheduler scheduler
 COPY notify notify
 COPY bot bot
 COPY web web
-RUN pip install --no-cache-dir --no-deps .
+COPY locales locales
+RUN pip install --no-cache-dir --no-deps -e . && python -m bot.i18n
 USER nobody
 CMD ["contestbell", "web"]

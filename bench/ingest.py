@@ -4,7 +4,7 @@ Prints contests per second and statements per fetch for each phase, the ratio to
 (first ingest >= 5,000 contests/s, unchanged re-ingest >= 20,000 contests/s), and, as a reference measured
 in the same run, a naive per-contest `update_or_create` loop over the same data.
 
-    .venv/bin/python bench/ingest.py [--rounds 20]
+    .venv/bin/python -m bench.ingest [--rounds 20]
 
 It creates and drops a scratch database `cbbench_*` on CONTESTBELL_BENCH_PG (default
 postgres://postgres@127.0.0.1:5432/postgres).

@@ -12,11 +12,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
-from bot import errors, help, membership, start
+from bot import errors, filters, help, inline, language, membership, remind, settings, sites, start, timezone, upcoming
 from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
-FEATURES = (start, help, membership)
+FEATURES = (start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, membership)
 
 
 def make_bot(token: str, api_base: str) -> Bot:
@@ -32,7 +32,7 @@ def make_dispatcher(i18n: I18n) -> Dispatcher:
     dispatcher.update.outer_middleware(AccountLanguage(i18n))
     for feature in FEATURES:
         dispatcher.include_router(feature.make_router())
-    dispatcher.errors.register(errors.apologise)
+    dispatcher.errors.register(errors.apology_handler(i18n))
 
     async def on_startup(bot: Bot) -> None:
         await register_commands(bot, i18n)

@@ -17,6 +17,11 @@ DOMAIN = "messages"
 DEFAULT_LANGUAGE = "en"
 
 
+def N_(message: str) -> str:
+    """Mark a text for the catalog where it is translated later, with an explicit locale."""
+    return message
+
+
 def compile_catalogs(root: Path = LOCALES) -> None:
     """Write each catalog's .mo beside its .po when the .po is newer (aiogram reads only .mo files)."""
     for po_path in root.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):

@@ -13,9 +13,10 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.accounts import chat_account, private_chat_of
-from bot.i18n import pick_language
+from bot.i18n import N_, pick_language
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+SLOW_DOWN = N_("Easy there: that was a lot of commands at once. Try again in a few seconds.")
 
 
 class FloodControl(BaseMiddleware):
@@ -53,8 +54,7 @@ class FloodControl(BaseMiddleware):
 
     async def ask_to_slow_down(self, update: Update, user: User) -> None:
         locale = pick_language(self.i18n, user.language_code)
-        text = self.i18n.gettext("Easy there: that was a lot of commands at once. Try again in a few seconds.",
-                                 locale=locale)
+        text = self.i18n.gettext(SLOW_DOWN, locale=locale)
         if update.message is not None:
             await update.message.answer(text)
         elif update.callback_query is not None:

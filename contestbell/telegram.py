@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -67,7 +68,10 @@ async def telegram_bot(settings: Settings, app: web.Application, *, may_poll: bo
 
 @asynccontextmanager
 async def polling(dispatcher: Dispatcher, bot: Bot) -> AsyncIterator[None]:
-    await bot.delete_webhook(drop_pending_updates=False)
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+    except (TelegramAPIError, TelegramNetworkError) as error:  # polling retries on its own; say why it waits
+        log.warning("Telegram is not answering yet (%s); long polling keeps trying", error)
     task = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=True))
     log.info("Telegram bot: long polling")
     try:

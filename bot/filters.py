@@ -1,0 +1,283 @@
+"""/filter: keywords a contest's title must (include) or must not (exclude) contain, and duration limits.
+
+`/filter include div. 2` (the rest of the line is one phrase), `/filter exclude kotlin`, `/filter remove
+kotlin`, `/filter min 30m`, `/filter max 5h`, `/filter max off`, `/filter clear`. Keywords are kept in
+lower case; models.selection matches them case-insensitively.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import OpenSection
+from bot.formatting import span
+from bot.permissions import admins_only
+from bot.remind import DAY, MINUTE, BadDuration, parse_duration
+from bot.sites import edit_screen
+from models.account import Account
+
+MAX_KEYWORDS = 20
+MAX_KEYWORD_LENGTH = 50
+SHORTEST_LIMIT, LONGEST_LIMIT = MINUTE, 60 * DAY
+OFF_WORDS = frozenset({"off", "none"})
+SIDES = ("include", "exclude")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    min_duration: int | None = None
+    max_duration: int | None = None
+
+    @classmethod
+    def of(cls, account: Account) -> Filters:
+        return cls(tuple(account.include_keywords or ()), tuple(account.exclude_keywords or ()),
+                   account.min_duration, account.max_duration)
+
+    def keywords(self, side: str) -> tuple[str, ...]:
+        return self.include if side == "include" else self.exclude
+
+
+class FilterProblem(ValueError):
+    """Why a /filter change was refused; `text()` says it to the user (inside update handling)."""
+
+    def text(self) -> str:
+        return _("I don't understand that. Try one of these:") + "\n" + usage()
+
+
+class KeywordTooLong(FilterProblem):
+    def text(self) -> str:
+        return _("A keyword can be at most {n} characters long.").format(n=MAX_KEYWORD_LENGTH)
+
+
+class TooManyKeywords(FilterProblem):
+    def text(self) -> str:
+        return _("That is too many: at most {n} keywords of each kind.").format(n=MAX_KEYWORDS)
+
+
+class NotAKeyword(FilterProblem):
+    def __init__(self, keyword: str) -> None:
+        super().__init__(keyword)
+        self.keyword = keyword
+
+    def text(self) -> str:
+        return _("“{keyword}” is not one of your keywords.").format(keyword=escape(self.keyword))
+
+
+class BadLimit(FilterProblem):
+    def __init__(self, token: str, problem: str = "unreadable") -> None:
+        super().__init__(f"{problem}: {token!r}")
+        self.token, self.problem = token, problem
+
+    def text(self) -> str:
+        if self.problem == "range":
+            return _("“{token}” is out of range: a duration limit can be 1 minute to 60 days.").format(
+                token=escape(self.token))
+        return _("I can't read “{token}”: write durations like 30m, 5h, 1d or 2h30m, or off.").format(
+            token=escape(self.token))
+
+
+class MinAboveMax(FilterProblem):
+    def __init__(self, shortest: int, longest: int) -> None:
+        super().__init__(f"{shortest} > {longest}")
+        self.shortest, self.longest = shortest, longest
+
+    def text(self) -> str:
+        return _("The minimum ({min}) would be longer than the maximum ({max}).").format(
+            min=span(self.shortest), max=span(self.longest))
+
+
+def change_filters(filters: Filters, args: str) -> Filters:
+    """The filters after one /filter command (its arguments); a FilterProblem when it cannot apply."""
+    words = args.split(maxsplit=1)
+    action = words[0].lower() if words else ""
+    rest = " ".join(words[1].split()) if len(words) > 1 else ""
+    if action in SIDES and rest:
+        return with_keyword(filters, action, rest)
+    if action == "remove" and rest:
+        return without_keyword(filters, rest)
+    if action in ("min", "max") and rest:
+        return with_limit(filters, action, rest)
+    if action == "clear" and not rest:
+        return Filters()
+    raise FilterProblem(args)
+
+
+def with_keyword(filters: Filters, side: str, phrase: str) -> Filters:
+    """The phrase added on one side (and taken off the other side, where it would contradict itself)."""
+    keyword = phrase.lower()
+    if len(keyword) > MAX_KEYWORD_LENGTH:
+        raise KeywordTooLong(keyword)
+    kept = filters.keywords(side)
+    if keyword in kept:
+        return filters
+    if len(kept) >= MAX_KEYWORDS:
+        raise TooManyKeywords(side)
+    other = "exclude" if side == "include" else "include"
+    others = tuple(k for k in filters.keywords(other) if k != keyword)
+    return replace(filters, **{side: (*kept, keyword), other: others})
+
+
+def without_keyword(filters: Filters, phrase: str) -> Filters:
+    keyword = phrase.lower()
+    if keyword not in filters.include + filters.exclude:
+        raise NotAKeyword(keyword)
+    return replace(filters, include=tuple(k for k in filters.include if k != keyword),
+                   exclude=tuple(k for k in filters.exclude if k != keyword))
+
+
+def parse_limit(text: str) -> int | None:
+    """A duration limit: "5h", "2h 30m" -> seconds; "off" -> None."""
+    token = "".join(text.split())
+    if token.lower() in OFF_WORDS:
+        return None
+    try:
+        seconds = parse_duration(token)
+    except BadDuration:
+        raise BadLimit(text) from None
+    if not SHORTEST_LIMIT <= seconds <= LONGEST_LIMIT:
+        raise BadLimit(text, "range")
+    return seconds
+
+
+def with_limit(filters: Filters, which: str, text: str) -> Filters:
+    seconds = parse_limit(text)
+    changed = replace(filters, min_duration=seconds) if which == "min" else replace(filters, max_duration=seconds)
+    if None not in (changed.min_duration, changed.max_duration) and changed.min_duration > changed.max_duration:
+        raise MinAboveMax(changed.min_duration, changed.max_duration)
+    return changed
+
+
+def usage() -> str:
+    return "\n".join((
+        _("/filter include div. 2 — show only contests whose title has one of these keywords"),
+        _("/filter exclude kotlin — hide contests whose title has this"),
+        _("/filter remove kotlin — forget a keyword"),
+        _("/filter min 30m, /filter max 5h — duration limits (m, h, d); /filter max off drops one"),
+        _("/filter clear — no filters at all"),
+    ))
+
+
+def quoted(keywords: tuple[str, ...]) -> str:
+    return ", ".join(f"“{escape(keyword)}”" for keyword in keywords)
+
+
+def durations_text(filters: Filters) -> str:
+    shortest, longest = filters.min_duration, filters.max_duration
+    if shortest is not None and longest is not None:
+        return _("Duration: from {min} to {max}").format(min=span(shortest), max=span(longest))
+    if shortest is not None:
+        return _("Duration: at least {min}").format(min=span(shortest))
+    if longest is not None:
+        return _("Duration: at most {max}").format(max=span(longest))
+    return _("Duration: any")
+
+
+def keyword_key(keyword: str) -> str:
+    """A short stand-in for a keyword in callback data (a keyword can be longer than a button allows)."""
+    return hashlib.sha1(keyword.encode()).hexdigest()[:10]
+
+
+class FilterDrop(CallbackData, prefix="filter"):
+    what: str  # include | exclude | min | max | all
+    key: str = ""
+
+
+def dropped(filters: Filters, drop: FilterDrop) -> Filters | None:
+    """The filters without what the button names; None when that is already gone."""
+    if drop.what in SIDES:
+        kept = filters.keywords(drop.what)
+        left = tuple(k for k in kept if keyword_key(k) != drop.key)
+        return replace(filters, **{drop.what: left}) if len(left) < len(kept) else None
+    if drop.what == "min":
+        return replace(filters, min_duration=None) if filters.min_duration is not None else None
+    if drop.what == "max":
+        return replace(filters, max_duration=None) if filters.max_duration is not None else None
+    return Filters() if filters != Filters() else None
+
+
+def filters_screen(filters: Filters) -> tuple[str, InlineKeyboardMarkup]:
+    text = "\n".join((
+        _("<b>Filters</b>"),
+        _("Only titles with: {keywords}").format(keywords=quoted(filters.include)) if filters.include
+        else _("Only titles with: (any title)"),
+        _("Hidden when the title has: {keywords}").format(keywords=quoted(filters.exclude)) if filters.exclude
+        else _("Hidden when the title has: (nothing)"),
+        durations_text(filters),
+        "",
+        usage(),
+    ))
+    buttons = [
+        InlineKeyboardButton(text=f"✕ {sign}{keyword}",
+                             callback_data=FilterDrop(what=side, key=keyword_key(keyword)).pack())
+        for side, sign in (("include", "+"), ("exclude", "−")) for keyword in filters.keywords(side)
+    ]
+    if filters.min_duration is not None:
+        buttons.append(InlineKeyboardButton(text="✕ ≥ " + span(filters.min_duration),
+                                            callback_data=FilterDrop(what="min").pack()))
+    if filters.max_duration is not None:
+        buttons.append(InlineKeyboardButton(text="✕ ≤ " + span(filters.max_duration),
+                                            callback_data=FilterDrop(what="max").pack()))
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    if buttons:
+        rows.append([InlineKeyboardButton(text=_("Clear all filters"), callback_data=FilterDrop(what="all").pack())])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def show_filters(message: Message, account: Account) -> None:
+    text, keyboard = filters_screen(Filters.of(account))
+    await message.answer(text, reply_markup=keyboard)
+
+
+@admins_only
+async def change(message: Message, command: CommandObject, account: Account) -> None:
+    try:
+        filters = change_filters(Filters.of(account), command.args or "")
+    except FilterProblem as problem:
+        await message.reply(problem.text() + "\n" + _("Nothing changed."))
+        return
+    await save_filters(account, filters)
+    text, keyboard = filters_screen(filters)
+    await message.answer(text, reply_markup=keyboard)
+
+
+@admins_only
+async def drop(callback: CallbackQuery, callback_data: FilterDrop, account: Account) -> None:
+    filters = dropped(Filters.of(account), callback_data)
+    if filters is None:
+        await callback.answer(_("That filter is already gone."))
+        filters = Filters.of(account)
+    else:
+        await save_filters(account, filters)
+        await callback.answer()
+    await edit_screen(callback, *filters_screen(filters))
+
+
+async def open_filters(callback: CallbackQuery, account: Account) -> None:
+    await callback.answer()
+    text, keyboard = filters_screen(Filters.of(account))
+    await callback.message.answer(text, reply_markup=keyboard)
+
+
+async def save_filters(account: Account, filters: Filters) -> None:
+    account.include_keywords, account.exclude_keywords = list(filters.include), list(filters.exclude)
+    account.min_duration, account.max_duration = filters.min_duration, filters.max_duration
+    await account.save(update_fields=["include_keywords", "exclude_keywords", "min_duration", "max_duration"])
+
+
+def make_router() -> Router:
+    router = Router(name="filters")
+    router.message.register(change, Command("filter", magic=F.args))
+    router.message.register(show_filters, Command("filter"))
+    router.callback_query.register(drop, FilterDrop.filter())
+    router.callback_query.register(open_filters, OpenSection.filter(F.section == "filter"))
+    return router

@@ -1,0 +1,78 @@
+"""Inline mode: `@bot` or `@bot SITE...` typed in any chat offers the next contests to share, chosen by the
+user's own filters and shown in their zone and language (their account is that of their private chat)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, tzinfo
+from html import escape
+
+from aiogram import Router
+from aiogram.types import InlineQuery, InlineQueryResultArticle, InputTextMessageContent
+from aiogram.utils.i18n import gettext as _
+
+from bot.formatting import contest_text, local_time, relative, site_name
+from bot.zones import zone_of
+from fetchers.registry import all_sites
+from models.account import Account
+from models.contest import Contest
+from models.selection import ContestFilter, upcoming
+
+MAX_RESULTS = 20
+CACHE_SECONDS = 30
+_WORDS = re.compile(r"[\s,;]+")
+
+
+def sites_in_query(query: str) -> tuple[list[str], list[str]]:
+    """The sites an inline query names, matched as the user types: a whole slug names its site, the start of
+    slugs names each of them ("codef" -> codeforces, codeforces-gym). Words that name none come second."""
+    known: list[str] = []
+    unknown: list[str] = []
+    for word in _WORDS.split(query.strip().lower()):
+        if not word:
+            continue
+        matches = [word] if word in all_sites() else [slug for slug in all_sites() if slug.startswith(word)]
+        if not matches and word not in unknown:
+            unknown.append(word)
+        known.extend(slug for slug in matches if slug not in known)
+    return known, unknown
+
+
+def contest_article(contest: Contest, zone: tzinfo, language: str, now: datetime) -> InlineQueryResultArticle:
+    """A contest to share: the title and when it starts in the list, the full contest text once chosen."""
+    return InlineQueryResultArticle(
+        id=f"contest-{contest.id}",
+        title=contest.title,
+        description=f"{site_name(contest.site_id)} · {local_time(contest.start, zone, language)} · "
+                    f"{relative(contest.start, now)}",
+        input_message_content=InputTextMessageContent(message_text=contest_text(contest, zone, language, now)),
+    )
+
+
+def unknown_site_article(unknown: list[str]) -> InlineQueryResultArticle:
+    slugs = ", ".join(all_sites())
+    return InlineQueryResultArticle(
+        id="unknown-site",
+        title=_("Unknown site: {names}").format(names=", ".join(word[:40] for word in unknown[:5])),
+        description=_("Known sites: {slugs}").format(slugs=slugs),
+        input_message_content=InputTextMessageContent(
+            message_text=_("Contest sites I know: {slugs}").format(slugs=escape(slugs))),
+    )
+
+
+async def offer_contests(inline_query: InlineQuery, account: Account) -> None:
+    sites, unknown = sites_in_query(inline_query.query)
+    if unknown:
+        await inline_query.answer([unknown_site_article(unknown)], cache_time=CACHE_SECONDS, is_personal=True)
+        return
+    now = datetime.now(UTC)
+    contests = await upcoming(ContestFilter.of(account, sites), now).limit(MAX_RESULTS)
+    zone = zone_of(account.timezone)
+    results = [contest_article(contest, zone, account.language, now) for contest in contests]
+    await inline_query.answer(results, cache_time=CACHE_SECONDS, is_personal=True)
+
+
+def make_router() -> Router:
+    router = Router(name="inline")
+    router.inline_query.register(offer_contests)
+    return router

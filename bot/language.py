@@ -1,0 +1,126 @@
+"""/language [CODE]: the language the bot speaks in this chat. The choice is every catalog in locales/, so a
+new language needs a catalog and nothing here."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from babel import Locale
+
+from bot.callbacks import OpenSection
+from bot.i18n import language_name, languages
+from bot.permissions import admins_only
+from models.account import Account
+
+
+class LanguagePick(CallbackData, prefix="lang"):
+    code: str
+
+
+def parse_language(text: str, available: list[str]) -> str | None:
+    """The language code meant by `text`, when the bot speaks it: a code ("ru", "RU", "ru-RU", "ru_RU"),
+    the language's own name ("Русский") or its English name ("russian"); None otherwise."""
+    wanted = text.strip().lower()
+    if not wanted:
+        return None
+    code = wanted.replace("_", "-").split("-")[0]
+    if code in available:
+        return code
+    for candidate in available:
+        locale = Locale.parse(candidate)
+        names = {locale.get_display_name(candidate), locale.get_display_name("en")}
+        if wanted in {name.lower() for name in names if name}:
+            return candidate
+    return None
+
+
+def languages_keyboard(available: list[str], current: str) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(text=("✓ " if code == current else "") + language_name(code),
+                                    callback_data=LanguagePick(code=code).pack()) for code in available]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+def listed(available: list[str]) -> str:
+    """'en (English), ru (Русский)'."""
+    return ", ".join(f"{code} ({language_name(code)})" for code in available)
+
+
+def language_screen(account: Account, available: list[str]) -> str:
+    return "\n".join((
+        _("I speak {language} in this chat.").format(language=language_name(account.language)),
+        _("Pick a language below, or send its code, e.g. /language {example}.").format(
+            example=next((code for code in available if code != account.language), account.language)),
+    ))
+
+
+def unknown_language_text(typed: str, available: list[str]) -> str:
+    return _("I don't speak {language}, so nothing changed. I speak: {languages}. "
+             "Send /language with one of these codes, or pick one below.").format(
+        language=escape(typed[:32]), languages=listed(available))
+
+
+def language_set_text(i18n: I18n, code: str) -> str:
+    """The confirmation, in the language just chosen."""
+    with i18n.use_locale(code):
+        return _("From now on I speak {language} in this chat.").format(language=language_name(code))
+
+
+async def save_language(account: Account, code: str) -> None:
+    account.language = code
+    await account.save(update_fields=["language"])
+
+
+async def language_command(message: Message, command: CommandObject, account: Account, i18n: I18n) -> None:
+    available = languages(i18n)
+    if not (command.args or "").strip():
+        await message.answer(language_screen(account, available),
+                             reply_markup=languages_keyboard(available, account.language))
+        return
+    await set_language(message, command.args.strip(), account, i18n)
+
+
+@admins_only
+async def set_language(message: Message, typed: str, account: Account, i18n: I18n) -> None:
+    available = languages(i18n)
+    code = parse_language(typed, available)
+    if code is None:
+        await message.answer(unknown_language_text(typed, available),
+                             reply_markup=languages_keyboard(available, account.language))
+        return
+    await save_language(account, code)
+    await message.answer(language_set_text(i18n, code))
+
+
+@admins_only
+async def pick_language(callback: CallbackQuery, callback_data: LanguagePick, account: Account, i18n: I18n) -> None:
+    available = languages(i18n)
+    if callback_data.code not in available:
+        await callback.answer(_("I don't speak that language; nothing changed."), show_alert=True)
+        return
+    await save_language(account, callback_data.code)
+    text = language_set_text(i18n, callback_data.code)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(text, reply_markup=languages_keyboard(available, callback_data.code))
+    await callback.answer(text)
+
+
+async def open_language(callback: CallbackQuery, account: Account, i18n: I18n) -> None:
+    available = languages(i18n)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(language_screen(account, available),
+                                      reply_markup=languages_keyboard(available, account.language))
+    await callback.answer()
+
+
+def make_router() -> Router:
+    router = Router(name="language")
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(pick_language, LanguagePick.filter())
+    router.callback_query.register(open_language, OpenSection.filter(F.section == "language"))
+    return router

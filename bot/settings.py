@@ -1,0 +1,91 @@
+"""/settings: everything about this chat in one message, with a button into each setting's own screen."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.callbacks import OpenSection
+from bot.formatting import span
+from bot.start import settings_summary
+from models.account import Account
+
+#: (section = the command that owns the screen, button label), in the order the buttons appear
+SECTIONS = (
+    ("sites", __("Sites")),
+    ("remind", __("Reminders")),
+    ("filter", __("Filters")),
+    ("timezone", __("Time zone")),
+    ("language", __("Language")),
+)
+
+
+def words(keywords: list[str]) -> str:
+    return ", ".join(escape(word) for word in keywords)
+
+
+def keywords_summary(account: Account) -> list[str]:
+    lines = []
+    if account.include_keywords:
+        lines.append(_("Only contests whose title has one of: {words}").format(words=words(account.include_keywords)))
+    if account.exclude_keywords:
+        lines.append(_("Skip contests whose title has: {words}").format(words=words(account.exclude_keywords)))
+    return lines or [_("Keywords: none")]
+
+
+def durations_summary(account: Account) -> str:
+    low, high = account.min_duration, account.max_duration
+    if low is not None and high is not None:
+        return _("Duration: from {min} to {max}").format(min=span(low), max=span(high))
+    if low is not None:
+        return _("Duration: at least {min}").format(min=span(low))
+    if high is not None:
+        return _("Duration: at most {max}").format(max=span(high))
+    return _("Duration: any")
+
+
+def status_line(account: Account) -> str:
+    if account.paused:
+        return _("Reminders are paused: send /start to resume them.")
+    return _("Reminders are on: /stop pauses them.")
+
+
+def settings_text(account: Account) -> str:
+    return "\n".join((
+        _("<b>Settings of this chat</b>"),
+        "",
+        settings_summary(account),
+        *keywords_summary(account),
+        durations_summary(account),
+        "",
+        status_line(account),
+        _("Tap a button to change a setting."),
+    ))
+
+
+def sections_keyboard() -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(text=str(label), callback_data=OpenSection(section=section).pack())
+               for section, label in SECTIONS]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+async def show_settings(message: Message, account: Account) -> None:
+    await message.answer(settings_text(account), reply_markup=sections_keyboard())
+
+
+async def open_settings(callback: CallbackQuery, account: Account) -> None:
+    if isinstance(callback.message, Message):
+        await callback.message.answer(settings_text(account), reply_markup=sections_keyboard())
+    await callback.answer()
+
+
+def make_router() -> Router:
+    router = Router(name="settings")
+    router.message.register(show_settings, Command("settings"))
+    router.callback_query.register(open_settings, OpenSection.filter(F.section == "settings"))
+    return router

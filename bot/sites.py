@@ -1,0 +1,163 @@
+"""/sites: a keyboard of every site with ✓ on the followed ones; /subscribe and /unsubscribe by slug.
+
+`account.sites` null means the popular set; the first change writes it out as an explicit list.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import OpenSection
+from bot.permissions import admins_only
+from fetchers.registry import all_sites
+from models.account import Account
+from models.selection import POPULAR_SITES
+
+BUTTONS_PER_ROW = 2
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class UnknownSites(ValueError):
+    """Names that are no site's slug (`names`, as typed)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = names
+
+
+class SiteToggle(CallbackData, prefix="site"):
+    slug: str
+
+
+def followed(account: Account) -> list[str]:
+    """The account's sites: its own list, or the popular set while it has none."""
+    return list(account.sites) if account.sites is not None else list(POPULAR_SITES)
+
+
+def parse_sites(text: str) -> list[str]:
+    """Slugs typed by a person ("AtCoder, leetcode" -> ["atcoder", "leetcode"]); any unknown name raises
+    UnknownSites listing every unknown one."""
+    names = [name for name in _SEPARATORS.split(text.strip()) if name]
+    unknown = [name for name in names if name.lower() not in all_sites()]
+    if unknown:
+        raise UnknownSites(unknown)
+    return list(dict.fromkeys(name.lower() for name in names))
+
+
+def changed(sites: list[str], slugs: list[str], follow: bool) -> list[str]:
+    """The sites with `slugs` followed (or unfollowed), in the registry's order."""
+    chosen = set(sites) | set(slugs) if follow else set(sites) - set(slugs)
+    return [slug for slug in all_sites() if slug in chosen]
+
+
+def toggled(sites: list[str], slug: str) -> list[str]:
+    return changed(sites, [slug], follow=slug not in sites)
+
+
+def following_text(sites: list[str]) -> str:
+    names = [escape(site.info.name) for slug, site in all_sites().items() if slug in sites]
+    if not names:
+        return _("You follow no sites: I will show and remind nothing until you pick some.")
+    return _("You follow: {sites}.").format(sites=", ".join(names))
+
+
+def sites_screen(sites: list[str]) -> tuple[str, InlineKeyboardMarkup]:
+    text = "\n\n".join((
+        following_text(sites),
+        _("Press a site to follow it or stop following it (✓ marks the ones you follow). "
+          "By text: /subscribe atcoder leetcode, /unsubscribe leetcode."),
+    ))
+    buttons = [
+        InlineKeyboardButton(text=("✓ " if slug in sites else "") + site.info.name,
+                             callback_data=SiteToggle(slug=slug).pack())
+        for slug, site in all_sites().items()
+    ]
+    rows = [buttons[i:i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def unknown_text(error: UnknownSites) -> str:
+    return _("I don't know {names}. The sites are: {sites}. Nothing changed.").format(
+        names=", ".join(f"“{escape(name)}”" for name in error.names), sites=", ".join(all_sites()))
+
+
+async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
+    """Redraw the screen the button belongs to (a new message when that one is too old to edit)."""
+    if not isinstance(callback.message, Message):
+        await callback.message.answer(text, reply_markup=keyboard)
+        return
+    try:
+        await callback.message.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+async def show_sites(message: Message, account: Account) -> None:
+    text, keyboard = sites_screen(followed(account))
+    await message.answer(text, reply_markup=keyboard)
+
+
+@admins_only
+async def subscribe(message: Message, command: CommandObject, account: Account) -> None:
+    await change_by_text(message, command, account, follow=True)
+
+
+@admins_only
+async def unsubscribe(message: Message, command: CommandObject, account: Account) -> None:
+    await change_by_text(message, command, account, follow=False)
+
+
+async def change_by_text(message: Message, command: CommandObject, account: Account, follow: bool) -> None:
+    try:
+        slugs = parse_sites(command.args or "")
+    except UnknownSites as error:
+        await message.reply(unknown_text(error))
+        return
+    if not slugs:
+        await message.reply(_("Name the sites, e.g. /{command} atcoder leetcode. The sites are: {sites}.").format(
+            command=command.command, sites=", ".join(all_sites())))
+        return
+    sites = changed(followed(account), slugs, follow)
+    await save_sites(account, sites)
+    await message.answer(following_text(sites))
+
+
+@admins_only
+async def toggle_site(callback: CallbackQuery, callback_data: SiteToggle, account: Account) -> None:
+    if callback_data.slug not in all_sites():
+        await callback.answer(_("That site is gone."), show_alert=True)
+        return
+    sites = toggled(followed(account), callback_data.slug)
+    await save_sites(account, sites)
+    await callback.answer()
+    await edit_screen(callback, *sites_screen(sites))
+
+
+async def open_sites(callback: CallbackQuery, account: Account) -> None:
+    await callback.answer()
+    text, keyboard = sites_screen(followed(account))
+    await callback.message.answer(text, reply_markup=keyboard)
+
+
+async def save_sites(account: Account, sites: list[str]) -> None:
+    account.sites = sites
+    await account.save(update_fields=["sites"])
+
+
+def make_router() -> Router:
+    router = Router(name="sites")
+    router.message.register(show_sites, Command("sites"))
+    router.message.register(subscribe, Command("subscribe"))
+    router.message.register(unsubscribe, Command("unsubscribe"))
+    router.callback_query.register(toggle_site, SiteToggle.filter())
+    router.callback_query.register(open_sites, OpenSection.filter(F.section == "sites"))
+    return router

@@ -1,0 +1,88 @@
+"""Inline mode: `@bot` and `@bot SITE` offer upcoming contests in the user's zone, chosen by their filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.inline import MAX_RESULTS, sites_in_query
+from models.account import Account, TelegramChat
+from tests.bot.test_upcoming import add_contest, chat_account, soon
+from tests.bot.updates import USER_ID, inline_query
+
+
+def test_sites_in_query_match_as_the_user_types():
+    assert sites_in_query("") == ([], [])
+    assert sites_in_query("codeforces") == (["codeforces"], [])
+    assert sites_in_query("codef") == (["codeforces", "codeforces-gym"], [])
+    assert sites_in_query("AtCoder, luogu") == (["atcoder", "luogu"], [])
+    assert sites_in_query("atcoder nosuch") == (["atcoder"], ["nosuch"])
+
+
+async def test_empty_query_offers_the_next_contests_of_the_user_filters(telegram):
+    await chat_account(timezone="Europe/Berlin")
+    for index in range(25):
+        await add_contest(f"{index:03d}", soon(hours=1 + index, seconds=30),
+                          title=f"Round #{index:03d} <Div. 2> & more")
+    await add_contest("lg", soon(minutes=30), site="luogu", title="Luogu Monthly")  # not one of the user's sites
+    query = inline_query("")
+    answer = await telegram.reply_to(query, "answerInlineQuery")
+    assert answer.params["inline_query_id"] == query["inline_query"]["id"]
+    assert answer.params["cache_time"] == "30" and answer.params["is_personal"] == "true"
+    results = answer.params["results"]
+    assert len(results) == MAX_RESULTS
+    first = results[0]
+    assert first["type"] == "article" and first["title"] == "Round #000 <Div. 2> & more"
+    assert first["description"].startswith("Codeforces · ") and "(Europe/Berlin)" in first["description"]
+    assert first["description"].endswith("in 1 h")
+    content = first["input_message_content"]
+    assert content["message_text"].startswith("<b>Round #000 &lt;Div. 2&gt; &amp; more</b>\nCodeforces · ")
+    assert "Duration: 2 h" in content["message_text"]
+    assert content.get("parse_mode") in (None, "HTML")
+    assert all("Luogu" not in result["title"] for result in results)
+
+
+async def test_inline_times_follow_dst_in_the_user_zone(telegram):
+    await chat_account(timezone="Europe/Berlin")
+    year = datetime.now(UTC).year + 1
+    await add_contest("winter", datetime(year, 1, 15, 10, 0, tzinfo=UTC), title="Winter Round")
+    await add_contest("summer", datetime(year, 7, 15, 10, 0, tzinfo=UTC), title="Summer Round")
+    answer = await telegram.reply_to(inline_query(""), "answerInlineQuery")
+    winter, summer = answer.params["results"]
+    assert "Jan, 11:00 (Europe/Berlin)" in winter["description"]
+    assert "Jul, 12:00 (Europe/Berlin)" in summer["description"]
+
+
+async def test_query_with_a_site_offers_only_that_site(telegram):
+    await add_contest("cf", soon(hours=1), title="CF Round")
+    await add_contest("ac", soon(hours=2), site="atcoder", title="ABC 402")
+    await add_contest("lg", soon(hours=3), site="luogu", title="Luogu Monthly")
+    answer = await telegram.reply_to(inline_query("luogu"), "answerInlineQuery")
+    assert [r["title"] for r in answer.params["results"]] == ["Luogu Monthly"]
+    answer = await telegram.reply_to(inline_query("atcoder codeforces"), "answerInlineQuery")
+    assert [r["title"] for r in answer.params["results"]] == ["CF Round", "ABC 402"]
+
+
+async def test_unknown_site_gets_one_article_saying_so(telegram):
+    await add_contest("cf", soon(hours=1), title="CF Round")
+    answer = await telegram.reply_to(inline_query("nosuch"), "answerInlineQuery")
+    [article] = answer.params["results"]
+    assert article["title"] == "Unknown site: nosuch"
+    assert "codeforces" in article["description"] and "CF Round" not in str(article)
+
+
+async def test_first_inline_query_creates_the_user_account_in_their_language(telegram):
+    start = datetime(datetime.now(UTC).year + 1, 7, 15, 10, 0, tzinfo=UTC)
+    await add_contest("cf", start, title="CF Round")
+    answer = await telegram.reply_to(inline_query("", language_code="ru"), "answerInlineQuery")
+    [article] = answer.params["results"]
+    assert "15 июл" in article["description"] and "10:00 (UTC)" in article["description"]
+    assert "через" in article["description"]
+    chat = await TelegramChat.get(chat_id=USER_ID).select_related("account")
+    assert chat.chat_type == "private" and chat.account.language == "ru"
+    assert await Account.all().count() == 1
+
+
+async def test_no_upcoming_contests_no_results(telegram):
+    await add_contest("past", soon(hours=-1))
+    answer = await telegram.reply_to(inline_query("codeforces"), "answerInlineQuery")
+    assert answer.params["results"] == []

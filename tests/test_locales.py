@@ -1,0 +1,44 @@
+"""Every text the code marks for translation is translated in every catalog but English, with the same
+{placeholders} (a missing one would show English to a Russian user, a wrong one would crash .format())."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES
+
+REPO = Path(__file__).resolve().parents[1]
+PLACEHOLDER = re.compile(r"{\w*}")
+KEYWORDS = {**DEFAULT_KEYWORDS, "__": None}
+
+
+def marked_texts() -> set[str]:
+    texts = set()
+    for folder in ("bot", "notify", "web"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                REPO / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            texts.add(message if isinstance(message, str) else message[0])
+    return texts
+
+
+def catalog(language: str):
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        return read_po(file)
+
+
+def test_the_code_marks_texts():
+    assert len(marked_texts()) > 40
+
+
+@pytest.mark.parametrize("language", [p.name for p in LOCALES.iterdir() if p.is_dir() and p.name != "en"])
+def test_catalog_translates_every_text(language):
+    translations = {m.id: m.string for m in catalog(language) if m.id}
+    missing = sorted(text for text in marked_texts() if not translations.get(text))
+    assert not missing, f"{language}: not translated (run scripts/i18n, then translate): {missing}"
+    for text in marked_texts():
+        assert sorted(PLACEHOLDER.findall(translations[text])) == sorted(PLACEHOLDER.findall(text)), text
