@@ -17,11 +17,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import OpenSection
 from bot.formatting import span
 from bot.permissions import admins_only
 from bot.remind import DAY, MINUTE, BadDuration, parse_duration
-from bot.sites import edit_screen
+from bot.screens import OpenSection, edit_screen
 from models.account import Account
 
 MAX_KEYWORDS = 20

@@ -13,9 +13,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
 
-from bot.callbacks import OpenSection
 from bot.i18n import language_name, languages
 from bot.permissions import admins_only
+from bot.screens import OpenSection, edit_screen
 from models.account import Account
 
 
@@ -105,8 +105,7 @@ async def pick_language(callback: CallbackQuery, callback_data: LanguagePick, ac
         return
     await save_language(account, callback_data.code)
     text = language_set_text(i18n, callback_data.code)
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(text, reply_markup=languages_keyboard(available, callback_data.code))
+    await edit_screen(callback, text, languages_keyboard(available, callback_data.code))
     await callback.answer(text)
 
 

@@ -14,10 +14,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import OpenSection
 from bot.formatting import span
 from bot.permissions import admins_only
-from bot.sites import edit_screen
+from bot.screens import OpenSection, edit_screen
 from models.account import Account
 
 MINUTE, HOUR, DAY = 60, 3600, 86400

@@ -10,8 +10,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.callbacks import OpenSection
 from bot.formatting import span
+from bot.screens import OpenSection
 from bot.start import settings_summary
 from models.account import Account
 

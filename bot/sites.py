@@ -9,14 +9,13 @@ import re
 from html import escape
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import OpenSection
 from bot.permissions import admins_only
+from bot.screens import OpenSection, edit_screen
 from fetchers.registry import all_sites
 from models.account import Account
 from models.selection import POPULAR_SITES
@@ -87,18 +86,6 @@ def sites_screen(sites: list[str]) -> tuple[str, InlineKeyboardMarkup]:
 def unknown_text(error: UnknownSites) -> str:
     return _("I don't know {names}. The sites are: {sites}. Nothing changed.").format(
         names=", ".join(f"“{escape(name)}”" for name in error.names), sites=", ".join(all_sites()))
-
-
-async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
-    """Redraw the screen the button belongs to (a new message when that one is too old to edit)."""
-    if not isinstance(callback.message, Message):
-        await callback.message.answer(text, reply_markup=keyboard)
-        return
-    try:
-        await callback.message.edit_text(text, reply_markup=keyboard)
-    except TelegramBadRequest as error:
-        if "not modified" not in error.message:
-            raise
 
 
 async def show_sites(message: Message, account: Account) -> None:

@@ -13,8 +13,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from bot.callbacks import OpenSection
 from bot.permissions import admins_only
+from bot.screens import OpenSection, edit_screen
 from bot.zones import COMMON_ZONES, parse_zone, zone_of
 from models.account import Account
 
@@ -85,8 +85,7 @@ async def pick_zone(callback: CallbackQuery, callback_data: ZonePick, account: A
         await callback.answer(_("Unknown time zone; nothing changed."), show_alert=True)
         return
     await save_zone(account, zone)
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(zone_set_text(account), reply_markup=zones_keyboard(zone))
+    await edit_screen(callback, zone_set_text(account), zones_keyboard(zone))
     await callback.answer(_("Time zone: {zone}").format(zone=zone))
 
 

@@ -13,8 +13,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import OpenSection
 from bot.formatting import contest_text, site_name
+from bot.screens import OpenSection
 from bot.zones import zone_of
 from fetchers.registry import all_sites
 from models.account import Account

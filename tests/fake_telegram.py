@@ -16,6 +16,8 @@ from aiohttp import web
 from tests.captures import capture_json
 
 TOKEN = "123456:TEST-token"
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message")
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None
 
     @property
     def chat_id(self) -> int | None:
@@ -59,6 +62,7 @@ class FakeTelegram:
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._message_ids = itertools.count(1000)
+        self._shown: dict[tuple[int, int], tuple[str, Any]] = {}  # (chat, message) -> (text, keyboard)
         self._update_ids = itertools.count(1)
         self.app = web.Application()
         self.app.router.add_post("/bot{token}/{method}", self.handle)
@@ -98,7 +102,12 @@ class FakeTelegram:
         if self.failures.get(method):
             status, body = self.failures[method].pop(0)
             return web.json_response({"ok": False, "error_code": status, **error_body(body)}, status=status)
-        return web.json_response({"ok": True, "result": await self.result(method, params)})
+        if method == "editMessageText" and self.unchanged(params):
+            return web.json_response({"ok": False, "error_code": 400, "description": NOT_MODIFIED}, status=400)
+        result = await self.result(method, params)
+        if method != "getUpdates":
+            self.calls[-1].result = result
+        return web.json_response({"ok": True, "result": result})
 
     async def result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -113,10 +122,17 @@ class FakeTelegram:
             return await self.pending_updates(float(params.get("timeout", 0)))
         return True
 
+    def unchanged(self, params: dict[str, Any]) -> bool:
+        """Telegram refuses an edit that changes neither the text nor the keyboard."""
+        key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
+        return self._shown.get(key) == (str(params.get("text", "")), params.get("reply_markup"))
+
     def message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
+        message_id = int(params.get("message_id") or next(self._message_ids))
+        self._shown[(chat_id, message_id)] = (str(params.get("text", "")), params.get("reply_markup"))
         return {
-            "message_id": int(params.get("message_id") or next(self._message_ids)),
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group", "title": "chat"},
             "from": {"id": self.me["id"], "is_bot": True, "first_name": self.me["first_name"],

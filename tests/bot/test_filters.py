@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.callbacks import OpenSection
 from bot.filters import (
     BadLimit,
     FilterDrop,
@@ -21,6 +20,7 @@ from bot.filters import (
     dropped,
     keyword_key,
 )
+from bot.screens import OpenSection
 from models.account import Account
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callbacks import OpenSection
 from bot.language import LanguagePick, listed, parse_language
+from bot.screens import OpenSection
 from models.account import Account
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.callbacks import OpenSection
 from bot.i18n import make_i18n
+from bot.screens import OpenSection
 from bot.settings import durations_summary, keywords_summary, status_line
 from models.account import Account
 from tests.bot.conftest import ADMIN_ID

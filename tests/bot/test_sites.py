@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.callbacks import OpenSection
+from bot.screens import OpenSection
 from bot.sites import SiteToggle, UnknownSites, changed, parse_sites, toggled
 from models.account import Account
 from models.contest import Contest

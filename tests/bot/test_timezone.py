@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import OpenSection
+from bot.screens import OpenSection
 from bot.timezone import ZonePick, now_there
 from bot.zones import COMMON_ZONES
 from models.account import Account
@@ -137,3 +137,15 @@ async def test_in_a_group_only_administrators_change_the_zone(telegram):
     edit = await telegram.reply_to(pressed, method="editMessageText")
     assert "Time zone set to Asia/Kolkata" in edit.text
     assert await zone_of_chat(GROUP_ID) == "Asia/Kolkata"
+
+
+async def test_pressing_the_chosen_zone_again_is_not_an_error(telegram):
+    """Telegram refuses an edit that changes nothing ("message is not modified"); that is no failure."""
+    screen = await telegram.reply_to(private_message("/timezone"))
+    press = callback(ZonePick(zone="Europe/Berlin").pack(), message_id=screen.result["message_id"])
+    for _ in range(2):
+        assert await telegram.send(press) == 200
+    await telegram.fake.wait_for("answerCallbackQuery", count=2)
+    assert (await Account.get(telegram_chats__chat_id=USER_ID)).timezone == "Europe/Berlin"
+    assert not any("went wrong" in call.text for call in telegram.fake.sent())
+    assert len(telegram.fake.sent("editMessageText")) == 2  # the second one was refused as unchanged

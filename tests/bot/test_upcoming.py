@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import OpenSection
+from bot.screens import OpenSection
 from bot.upcoming import (
     PAGE_SIZE,
     MoreContests,

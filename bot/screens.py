@@ -1,0 +1,26 @@
+"""A feature's screen is a message with its keyboard: /settings opens any of them with `OpenSection`, and a
+button press redraws its own screen in place with `edit_screen`."""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+
+class OpenSection(CallbackData, prefix="open"):
+    """Show a feature's screen as its command without arguments would (`section` is the command name)."""
+
+    section: str
+
+
+async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
+    """Redraw the screen the button belongs to (a new message when that one is too old to edit)."""
+    if not isinstance(callback.message, Message):
+        await callback.message.answer(text, reply_markup=keyboard)
+        return
+    try:
+        await callback.message.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as error:
+        if "not modified" not in error.message:
+            raise
