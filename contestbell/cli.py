@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from pydantic import ValidationError
 
 from contestbell import runtime
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
         result = args.handler(settings, args)
-        return asyncio.run(result) if asyncio.iscoroutine(result) else result
+        return uvloop.run(result) if asyncio.iscoroutine(result) else result
     except ValidationError as error:
         first = error.errors()[0]
         return fail(f"bad setting CONTESTBELL_{str(first['loc'][0]).upper()}: {first['msg']}")
