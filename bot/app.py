@@ -13,6 +13,7 @@ from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
 from bot import errors, filters, help, inline, language, membership, remind, settings, sites, start, timezone, upcoming
+from bot.channels import ChannelPostsAsMessages
 from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
@@ -27,6 +28,7 @@ def make_bot(token: str, api_base: str) -> Bot:
 
 def make_dispatcher(i18n: I18n) -> Dispatcher:
     dispatcher = Dispatcher()
+    dispatcher.update.outer_middleware(ChannelPostsAsMessages())
     dispatcher.update.outer_middleware(FloodControl(i18n))
     dispatcher.update.outer_middleware(ChatAccount(i18n))
     dispatcher.update.outer_middleware(AccountLanguage(i18n))

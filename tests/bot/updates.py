@@ -105,3 +105,15 @@ def migration(old_chat_id: int, new_chat_id: int) -> list[dict[str, Any]]:
     from_message["message"]["chat"]["type"] = "supergroup"
     from_message["message"]["migrate_from_chat_id"] = old_chat_id
     return [to_message, from_message]
+
+
+def channel_post(text: str, chat_id: int = -1001500000000) -> dict[str, Any]:
+    """A post in a channel (a captured group message turned into what Telegram sends for channels: no
+    sender, the channel as `sender_chat`)."""
+    update = _base("TEXT-GROUP.json")
+    post = _with_text(update.pop("message"), text)
+    post.pop("from")
+    post["chat"] = {"id": chat_id, "title": "Contest news", "type": "channel"}
+    post["sender_chat"] = post["chat"]
+    update["channel_post"] = post
+    return update
