@@ -14,7 +14,7 @@ class OpenSection(CallbackData, prefix="open"):
     section: str
 
 
-async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
+async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
     """Redraw the screen the button belongs to (a new message when that one is too old to edit)."""
     if not isinstance(callback.message, Message):
         await callback.message.answer(text, reply_markup=keyboard)

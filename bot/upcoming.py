@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import contest_text, site_name
-from bot.screens import OpenSection
+from bot.screens import OpenSection, edit_screen
 from bot.zones import zone_of
 from fetchers.registry import all_sites
 from models.account import Account
@@ -135,8 +135,7 @@ async def show_more(callback: CallbackQuery, callback_data: MoreContests, accoun
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.answer(_("That was the last page."))
         return
-    await callback.message.edit_text(page_text(page, account, sites, now),
-                                     reply_markup=more_button(page, sites) if more else None)
+    await edit_screen(callback, page_text(page, account, sites, now), more_button(page, sites) if more else None)
     await callback.answer()
 
 
