@@ -64,6 +64,8 @@ class EmailAddress(Model):
     )
     verified_at = fields.DatetimeField(null=True)
     unsubscribed = fields.BooleanField(default=False)
+    #: the unguessable token in this address's verification and unsubscribe links
+    token = fields.CharField(max_length=64, unique=True, null=True)
     digest = fields.CharField(max_length=8, null=True)  # daily | weekly | null
 
     class Meta:
@@ -87,9 +89,14 @@ class OAuthIdentity(Model):
 
 
 class Delivery(Model):
-    """The sent-log: one row per reminder, claimed (inserted) before it is sent, so it goes out once."""
+    """The sent-log: one row per reminder or notice, claimed (inserted) before it is sent, so it goes out once.
+
+    `kind` is reminder, moved or cancelled. A moved contest gets new reminder rows (its start is part of the
+    key). `claimed_by` names the dispatch run that inserted the row: only that run sends it.
+    """
 
     id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=16, default="reminder")
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="deliveries", on_delete=fields.CASCADE
     )
@@ -98,11 +105,12 @@ class Delivery(Model):
     offset_seconds = fields.IntField()
     contest_start = fields.DatetimeField()
     due_at = fields.DatetimeField(db_index=True)
-    status = fields.CharField(max_length=16, default="planned")  # planned | claimed | sent | failed | skipped
+    status = fields.CharField(max_length=16, default="claimed")  # claimed | sent | failed | skipped
+    claimed_by = fields.CharField(max_length=36, null=True, db_index=True)
     claimed_at = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
     error = fields.TextField(null=True)
 
     class Meta:
         table = "delivery"
-        unique_together = (("account", "contest", "channel", "offset_seconds", "contest_start"),)
+        unique_together = (("account", "contest", "channel", "kind", "offset_seconds", "contest_start"),)

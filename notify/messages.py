@@ -1,0 +1,47 @@
+"""What the delivery channels are asked to send: reminders (possibly several contests due at once for one
+chat, coalesced into one message) and notices that a contest moved or was cancelled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class ContestInfo:
+    id: int
+    site: str
+    key: str
+    title: str
+    url: str
+    start: datetime  # UTC
+    duration: int  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """One contest in a reminder message: `offset` seconds before its start; `late` when sent after its
+    due time (after downtime), so the text can say so."""
+
+    contest: ContestInfo
+    offset: int
+    late: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A contest that people were already reminded of moved (old -> new start) or was cancelled."""
+
+    kind: Literal["moved", "cancelled"]
+    contest: ContestInfo
+    old_start: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who gets a message, in their language and zone."""
+
+    account_id: int
+    language: str
+    timezone: str
