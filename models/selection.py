@@ -36,6 +36,17 @@ class ContestFilter:
             min_duration=account.min_duration, max_duration=account.max_duration,
         )
 
+    def matches(self, site: str, title: str, duration: int) -> bool:
+        """The same rule as `condition()`, for a contest already in memory (reminder fan-out)."""
+        lowered = title.lower()
+        return (
+            (self.sites is None or site in self.sites)
+            and (not self.include or any(word.lower() in lowered for word in self.include))
+            and not any(word.lower() in lowered for word in self.exclude)
+            and (self.min_duration is None or duration >= self.min_duration)
+            and (self.max_duration is None or duration <= self.max_duration)
+        )
+
     def condition(self) -> Q:
         condition = Q(cancelled=False)
         if self.sites is not None:

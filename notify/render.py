@@ -1,0 +1,63 @@
+"""Reminder and notice texts for Telegram (HTML), in the recipient's language and zone.
+
+Called outside any update, so the language is set explicitly with the I18n instance's context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.formatting import local_time, relative, site_name, span
+from bot.zones import zone_of
+from notify.messages import ContestInfo, Notice, Recipient, Reminder
+
+
+def contest_line(contest: ContestInfo, recipient: Recipient, now: datetime) -> str:
+    zone = zone_of(recipient.timezone)
+    return (
+        f'<b><a href="{escape(contest.url, quote=True)}">{escape(contest.title)}</a></b>\n'
+        f"{escape(site_name(contest.site))} · {local_time(contest.start, zone, recipient.language)} · "
+        f"{relative(contest.start, now)} · {span(contest.duration)}"
+    )
+
+
+def reminder_text(i18n: I18n, recipient: Recipient, reminders: Sequence[Reminder], now: datetime) -> str:
+    """One message for every contest due for this recipient at this moment."""
+    with i18n.context(), i18n.use_locale(recipient.language):
+        if len(reminders) == 1:
+            header = _("⏰ Starting {when}:").format(when=relative(reminders[0].contest.start, now))
+        else:
+            header = _("⏰ {count} contests coming up:").format(count=len(reminders))
+        lines = [header]
+        if any(reminder.late for reminder in reminders):
+            lines.append(_("(Late: we could not send this on time, sorry.)"))
+        lines += [contest_line(r.contest, recipient, now) for r in sorted(reminders, key=lambda r: r.contest.start)]
+        return "\n\n".join(lines)
+
+
+def notice_text(i18n: I18n, recipient: Recipient, notice: Notice, now: datetime) -> str:
+    contest = notice.contest
+    zone = zone_of(recipient.timezone)
+    with i18n.context(), i18n.use_locale(recipient.language):
+        title = f"<b>{escape(contest.title)}</b>"
+        if notice.kind == "cancelled":
+            return _("❌ {title} on {site} was cancelled.").format(title=title, site=escape(site_name(contest.site)))
+        old = local_time(notice.old_start, zone, recipient.language) if notice.old_start else "?"
+        return _("🔁 {title} moved: {old} → {new} ({relative}).").format(
+            title=title, old=old, new=local_time(contest.start, zone, recipient.language),
+            relative=relative(contest.start, now))
+
+
+def snooze_label(i18n: I18n, language: str, minutes: int) -> str:
+    with i18n.context(), i18n.use_locale(language):
+        return _("🔔 Again in {minutes} min").format(minutes=minutes)
+
+
+def open_label(i18n: I18n, language: str) -> str:
+    with i18n.context(), i18n.use_locale(language):
+        return _("Open the contest")

@@ -1,0 +1,162 @@
+"""Sending what falls due: claim each reminder in the sent-log first (a unique row per account, contest,
+channel, kind, offset and start), then send only what this run claimed, one message per chat and moment.
+
+A crash between claim and send leaves rows `claimed`: they are reported on the next start, never resent,
+so nobody gets a reminder twice; a second scheduler running by mistake claims nothing it did not insert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+
+from models.account import Delivery
+from models.contest import ChangeKind, ContestChange
+from notify.messages import ContestInfo, Notice, Reminder
+from notify.render import notice_text, reminder_text
+from scheduler.plan import Plan, PlanEntry, Subscriber, contest_info
+
+log = logging.getLogger(__name__)
+
+#: a reminder sent this long after its due moment says it is late
+LATE_AFTER = timedelta(seconds=60)
+#: claimed rows older than this at start-up were cut off by a crash: reported, not resent
+INTERRUPTED_AFTER = timedelta(minutes=2)
+BATCH = 1000
+SendText = Callable[[int, str, ContestInfo | None], Awaitable[bool]]
+
+
+@dataclass(slots=True)
+class Outcome:
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"sent": len(self.sent), "failed": len(self.failed), "skipped": self.skipped}
+
+
+def claim_rows(entries: Iterable[PlanEntry], now: datetime, token: str) -> list[Delivery]:
+    rows = []
+    for entry in entries:
+        started = entry.contest.start <= now
+        for subscriber in entry.subscribers:
+            rows.append(Delivery(
+                account_id=subscriber.account_id, contest_id=entry.contest.id, channel="telegram",
+                kind="reminder", offset_seconds=entry.offset, contest_start=entry.contest.start, due_at=entry.due,
+                status="skipped" if started else "claimed", claimed_by=token, claimed_at=now,
+            ))
+    return rows
+
+
+async def claim(rows: list[Delivery], token: str) -> list[tuple[int, int, int, int, str]]:
+    """Insert the rows, skipping any that exist, and return those this run inserted:
+    (id, account, contest, offset, status)."""
+    if rows:
+        await Delivery.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
+    return await Delivery.filter(claimed_by=token).values_list(
+        "id", "account_id", "contest_id", "offset_seconds", "status")
+
+
+async def mark(ids: list[int], status: str, now: datetime, error: str | None = None) -> None:
+    for begin in range(0, len(ids), BATCH):
+        chunk = ids[begin:begin + BATCH]
+        await Delivery.filter(id__in=chunk).update(status=status, sent_at=now if status == "sent" else None,
+                                                   error=error)
+
+
+class ReminderRun:
+    """Claims and sends due reminders and change notices through `send(chat_id, html, contest)`."""
+
+    def __init__(self, i18n: I18n, send: SendText, concurrency: int = 64) -> None:
+        self.i18n, self.send = i18n, send
+        self.gate = asyncio.Semaphore(concurrency)
+
+    async def remind(self, plan: Plan, entries: list[PlanEntry], now: datetime) -> Outcome:
+        token = str(uuid.uuid4())
+        mine = await claim(claim_rows(entries, now, token), token)
+        outcome = Outcome(skipped=sum(1 for *_, status in mine if status == "skipped"))
+        if outcome.skipped:
+            log.warning("%d reminders skipped: their contests started while we were down", outcome.skipped)
+        due_of = {(entry.contest.id, entry.offset): entry for entry in entries}
+        messages: dict[tuple[int, datetime], list[tuple[int, Reminder]]] = defaultdict(list)
+        for delivery_id, account_id, contest_id, offset, status in mine:
+            if status != "claimed":
+                continue
+            entry = due_of[(contest_id, offset)]
+            late = now - entry.due > LATE_AFTER
+            messages[(account_id, entry.due)].append((delivery_id, Reminder(entry.contest, offset, late)))
+        await asyncio.gather(*(self._send_reminders(plan.subscribers[account_id], items, now, outcome)
+                               for (account_id, _due), items in messages.items()))
+        await mark(outcome.sent, "sent", now)
+        await mark(outcome.failed, "failed", now, error="not delivered")
+        return outcome
+
+    async def _send_reminders(self, subscriber: Subscriber, items: list[tuple[int, Reminder]], now: datetime,
+                              outcome: Outcome) -> None:
+        reminders = [reminder for _, reminder in items]
+        text = reminder_text(self.i18n, subscriber.recipient, reminders, now)
+        contest = reminders[0].contest if len(reminders) == 1 else None
+        delivered = await self._to_chats(subscriber, text, contest)
+        (outcome.sent if delivered else outcome.failed).extend(delivery_id for delivery_id, _ in items)
+
+    async def _to_chats(self, subscriber: Subscriber, text: str, contest: ContestInfo | None) -> bool:
+        results = []
+        for chat_id in subscriber.chat_ids:
+            async with self.gate:
+                results.append(await self.send(chat_id, text, contest))
+        return any(results)
+
+    async def notify_changes(self, plan: Plan, since: datetime, now: datetime) -> Outcome:
+        """Tell those already reminded of a contest that it moved or was cancelled (once per change)."""
+        outcome = Outcome()
+        changes = await ContestChange.filter(
+            kind__in=[ChangeKind.RESCHEDULED, ChangeKind.CANCELLED], noticed_at__gt=since, noticed_at__lte=now,
+        ).select_related("contest").order_by("id")
+        for change in changes:
+            await self._notify_change(plan, change, now, outcome)
+        await mark(outcome.sent, "sent", now)
+        await mark(outcome.failed, "failed", now, error="not delivered")
+        return outcome
+
+    async def _notify_change(self, plan: Plan, change: ContestChange, now: datetime, outcome: Outcome) -> None:
+        kind = "moved" if change.kind == ChangeKind.RESCHEDULED else "cancelled"
+        reminded_start = change.old_start if change.old_start is not None else change.contest.start
+        reminded = await Delivery.filter(kind="reminder", status="sent", contest_id=change.contest_id,
+                                         contest_start=reminded_start).values_list("account_id", flat=True)
+        recipients = [plan.subscribers[account] for account in set(reminded) if account in plan.subscribers]
+        token = str(uuid.uuid4())
+        rows = [Delivery(account_id=s.account_id, contest_id=change.contest_id, channel="telegram", kind=kind,
+                         offset_seconds=0, contest_start=change.contest.start, due_at=now, status="claimed",
+                         claimed_by=token, claimed_at=now) for s in recipients]
+        mine = {account: delivery_id for delivery_id, account, *_ in await claim(rows, token)}
+        notice = Notice(kind, contest_info(change.contest), change.old_start)
+        for subscriber in recipients:
+            if subscriber.account_id not in mine:
+                continue
+            text = notice_text(self.i18n, subscriber.recipient, notice, now)
+            delivered = await self._to_chats(subscriber, text, notice.contest if kind == "moved" else None)
+            (outcome.sent if delivered else outcome.failed).append(mine[subscriber.account_id])
+
+
+async def report_interrupted(now: datetime) -> int:
+    """Rows a crash left claimed but unsent: marked `interrupted` and counted in the log (never resent)."""
+    stale = Delivery.filter(status="claimed", claimed_at__lt=now - INTERRUPTED_AFTER)
+    count = await stale.count()
+    if count:
+        await stale.update(status="interrupted", error="the sender stopped after claiming; maybe not sent")
+        log.warning("%d reminders were claimed by a run that stopped before sending them: not resent", count)
+    return count
+
+
+def describe(outcomes: Iterable[Any]) -> str:
+    return ", ".join(f"{key} {value}" for outcome in outcomes for key, value in outcome.counts.items() if value)

@@ -1,0 +1,108 @@
+"""Reminder planning: who is reminded of which contest when, computed in memory from two queries.
+
+Accounts with the same filter share one match per contest, so planning costs contests x distinct filters,
+not contests x accounts; the per-account rows are only made when a reminder falls due (the claim).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from models.account import Account, TelegramChat
+from models.contest import Contest
+from models.selection import ContestFilter
+from notify.messages import ContestInfo, Recipient
+
+#: reminders are planned for contests starting within this horizon (the longest offset allowed is 7 days)
+HORIZON = timedelta(days=8)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    account_id: int
+    recipient: Recipient
+    chat_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """At `due`, remind `subscribers` of `contest`, `offset` seconds before its start."""
+
+    due: datetime
+    contest: ContestInfo
+    offset: int
+    subscribers: tuple[Subscriber, ...]
+
+
+@dataclass(slots=True)
+class Plan:
+    entries: list[PlanEntry] = field(default_factory=list)  # sorted by due moment
+    subscribers: dict[int, Subscriber] = field(default_factory=dict)  # every reachable account, by id
+
+    def next_due(self, after: datetime) -> datetime | None:
+        return next((entry.due for entry in self.entries if entry.due > after), None)
+
+    def due_between(self, since: datetime, until: datetime) -> list[PlanEntry]:
+        return [entry for entry in self.entries if since < entry.due <= until]
+
+    @property
+    def reminders(self) -> int:
+        return sum(len(entry.subscribers) for entry in self.entries)
+
+
+Groups = dict[int, dict[ContestFilter, list[Subscriber]]]  # offset -> filter -> subscribers
+
+
+async def load_groups() -> Groups:
+    """Active, unpaused accounts that can be reached, grouped by reminder offset and filter (two queries)."""
+    chats: dict[int, list[int]] = defaultdict(list)
+    for account_id, chat_id in await TelegramChat.filter(active=True).values_list("account_id", "chat_id"):
+        chats[account_id].append(chat_id)
+    groups: Groups = defaultdict(lambda: defaultdict(list))
+    for account in await Account.filter(paused=False).all():
+        if account.id not in chats:
+            continue
+        subscriber = Subscriber(account.id, Recipient(account.id, account.language, account.timezone),
+                                tuple(chats[account.id]))
+        selection = ContestFilter.of(account)
+        for offset in set(account.reminder_offsets or ()):
+            groups[offset][selection].append(subscriber)
+    return groups
+
+
+def contest_info(contest: Contest) -> ContestInfo:
+    return ContestInfo(contest.id, contest.site_id, contest.key, contest.title, contest.url, contest.start,
+                       contest.duration)
+
+
+async def load_contests(now: datetime, since: datetime) -> list[ContestInfo]:
+    """Contests not cancelled that may have a reminder due after `since`: starting before the horizon."""
+    rows = await Contest.filter(cancelled=False, start__gt=since, start__lte=now + HORIZON).order_by("start")
+    return [contest_info(row) for row in rows]
+
+
+def everyone(groups: Groups) -> dict[int, Subscriber]:
+    return {s.account_id: s for by_filter in groups.values() for members in by_filter.values() for s in members}
+
+
+def make_plan(groups: Groups, contests: list[ContestInfo], since: datetime) -> Plan:
+    """Every reminder due after `since`, one entry per (contest, offset) with its matching subscribers."""
+    entries = []
+    for contest in contests:
+        for offset, by_filter in groups.items():
+            due = contest.start - timedelta(seconds=offset)
+            if due <= since:
+                continue
+            subscribers = tuple(subscriber for selection, members in by_filter.items()
+                                if selection.matches(contest.site, contest.title, contest.duration)
+                                for subscriber in members)
+            if subscribers:
+                entries.append(PlanEntry(due, contest, offset, subscribers))
+    entries.sort(key=lambda entry: (entry.due, entry.contest.start, entry.contest.id))
+    return Plan(entries, everyone(groups))
+
+
+async def plan_reminders(now: datetime, since: datetime) -> Plan:
+    return make_plan(await load_groups(), await load_contests(now, since), since)

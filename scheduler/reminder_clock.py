@@ -1,0 +1,76 @@
+"""The reminder clock: APScheduler wakes it at the next due moment (not a coarse poll); each wake sends what
+fell due since the last one, then sets the next wake. The plan is remade every few seconds and at once
+when ingest reports a contest change, so new contests, moves and settings changes are followed.
+
+On start the clock looks back over the longest reminder offset: what fell due while the service was down is
+sent late if its contest has not started yet, otherwise skipped and counted in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from fetchers.events import EventBus
+from scheduler.dispatch import ReminderRun, describe, report_interrupted
+from scheduler.plan import Plan, plan_reminders
+
+#: how far back the clock looks when it starts (the longest reminder offset allowed)
+LOOK_BACK = timedelta(days=7)
+REPLAN_EVERY = timedelta(seconds=5)
+WAKE_JOB = "reminders:wake"
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ReminderClock:
+    def __init__(self, scheduler: AsyncIOScheduler, run: ReminderRun) -> None:
+        self.scheduler, self.run = scheduler, run
+        self.watermark = utcnow() - LOOK_BACK  # everything due up to here has been handled
+        self.plan = Plan()
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        await report_interrupted(utcnow())
+        self.scheduler.add_job(self.replan, IntervalTrigger(seconds=REPLAN_EVERY.total_seconds(), timezone=UTC),
+                               id="reminders:replan", replace_existing=True, coalesce=True, max_instances=1)
+        await self.replan()
+
+    async def replan(self) -> None:
+        async with self._lock:
+            self.plan = await plan_reminders(utcnow(), self.watermark)
+            self._set_wake()
+
+    async def wake(self) -> None:
+        async with self._lock:
+            now = utcnow()
+            due = self.plan.due_between(self.watermark, now)
+            outcomes = [await self.run.remind(self.plan, due, now),
+                        await self.run.notify_changes(self.plan, self.watermark, now)]
+            if due or any(sum(o.counts.values()) for o in outcomes):
+                log.info("reminders at %s: %s", now.isoformat(timespec="seconds"), describe(outcomes) or "nothing")
+            self.watermark = now
+            self._set_wake()
+
+    def _set_wake(self) -> None:
+        """Wake at the next due moment (changes are looked at on each replan's wake too)."""
+        upcoming = self.plan.next_due(self.watermark)
+        moment = min(upcoming, utcnow() + REPLAN_EVERY) if upcoming else utcnow() + REPLAN_EVERY
+        self.scheduler.add_job(self.wake, DateTrigger(run_date=max(moment, utcnow()), timezone=UTC), id=WAKE_JOB,
+                               replace_existing=True, misfire_grace_time=None, coalesce=True, max_instances=1)
+
+    async def follow_changes(self, bus: EventBus) -> None:
+        """Replan soon after ingest publishes changes (a burst of events makes one replan; runs until
+        cancelled)."""
+        async with bus.subscribe() as events:
+            async for _event in events:
+                self.scheduler.add_job(self.replan, DateTrigger(run_date=utcnow() + timedelta(seconds=0.2)),
+                                       id="reminders:replan-soon", replace_existing=True, misfire_grace_time=None)
