@@ -13,8 +13,8 @@ from models.contest import Contest
 
 
 def span(seconds: float) -> str:
-    """A length of time in its two largest units: '2 d 3 h', '3 h 20 min', '10 min'."""
-    minutes = int(seconds // 60)
+    """A length of time in its two largest units, to the nearest minute: '2 d 3 h', '3 h 20 min', '10 min'."""
+    minutes = int((seconds + 30) // 60)
     days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
     parts = []
     if days:

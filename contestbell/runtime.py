@@ -15,6 +15,7 @@ from aiohttp import web
 from taskiq import AsyncBroker
 from taskiq.api import run_receiver_task
 
+from contestbell.reminders import reminder_clock
 from contestbell.settings import Settings
 from contestbell.telegram import telegram_bot
 from fetchers.events import EventBus, make_bus
@@ -25,6 +26,7 @@ from fetchers.registry import SiteModule, all_sites, selected_sites
 from fetchers.tasks import make_broker, register_fetch_task
 from models.db import database
 from scheduler.fetch_kicks import new_scheduler, schedule_fetches
+from scheduler.leader import make_leadership
 from web.app import make_web_app
 
 log = logging.getLogger("contestbell")
@@ -106,16 +108,28 @@ async def serving(app: web.Application, settings: Settings) -> AsyncIterator[Non
 
 
 @asynccontextmanager
-async def kicking_fetches(broker: AsyncBroker, sites: list[SiteModule]) -> AsyncIterator[None]:
-    """APScheduler running with one fetch job per site, shut down on exit."""
+async def clock(settings: Settings, broker: AsyncBroker, sites: list[SiteModule], bus: EventBus
+                ) -> AsyncIterator[None]:
+    """APScheduler running the fetch kicks (one job per site) and the reminder clock; shut down on exit."""
     scheduler = new_scheduler()
     schedule_fetches(scheduler, broker, [site.info for site in sites])
     scheduler.start()
     log.info("fetching %s", ", ".join(s.slug for s in sites) or "nothing (CONTESTBELL_SITES=none)")
     try:
-        yield
+        async with reminder_clock(settings, scheduler, bus):
+            yield
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def until_stopped_or(lost: asyncio.Task[None]) -> None:
+    """Wait for SIGINT/SIGTERM, or for `lost` to finish (leadership lost: stop, the supervisor restarts us)."""
+    stopped = asyncio.create_task(until_stopped())
+    await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (stopped, lost):
+        task.cancel()
+    if lost.done() and not lost.cancelled():
+        raise SetupError("scheduler leadership lost; stopping so that only one scheduler leads")
 
 
 def require_redis(settings: Settings, process: str) -> str:
@@ -132,7 +146,7 @@ async def run_all(settings: Settings) -> None:
         register_fetch_task(broker, context)
         app = make_web_app()
         async with telegram_bot(settings, app, may_poll=True), started(broker), serving(app, settings), \
-                kicking_fetches(broker, sites):
+                clock(settings, broker, sites, bus):
             await until_stopped()
 
 
@@ -163,5 +177,11 @@ async def run_scheduler(settings: Settings) -> None:
     """`contestbell scheduler`: kicks fetches into the Redis queue at each site's interval."""
     redis_url = require_redis(settings, "scheduler")
     sites = sites_to_fetch(settings)
-    async with open_database(settings), started(make_broker(redis_url)) as broker, kicking_fetches(broker, sites):
-        await until_stopped()
+    leadership = make_leadership(redis_url)
+    await leadership.acquire()
+    try:
+        async with open_database(settings), event_bus(settings) as bus, \
+                started(make_broker(redis_url)) as broker, clock(settings, broker, sites, bus):
+            await until_stopped_or(asyncio.create_task(leadership.hold()))
+    finally:
+        await leadership.release()

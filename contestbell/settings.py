@@ -28,9 +28,17 @@ class Settings(BaseSettings):
     telegram_token: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
     telegram_webhook_secret: str | None = None
+    #: messages per second for the whole bot (Telegram allows about 30); 0 lifts the limit (benchmarks)
+    telegram_rate: float = Field(30.0, ge=0)
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
     @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", "telegram_token",
-                     "telegram_webhook_secret", mode="before")
+                     "telegram_webhook_secret", "smtp_host", "smtp_user", "smtp_password", "smtp_from", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

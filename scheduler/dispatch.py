@@ -11,17 +11,19 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from models.account import Delivery
 from models.contest import ChangeKind, ContestChange
-from notify.messages import ContestInfo, Notice, Reminder
-from notify.render import notice_text, reminder_text
+from notify.messages import ContestInfo, Notice, Recipient, Reminder
+from notify.render import notice_text, open_label, reminder_text, snooze_label
+from notify.telegram import SendResult, reminder_keyboard
 from scheduler.plan import Plan, PlanEntry, Subscriber, contest_info
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,10 @@ LATE_AFTER = timedelta(seconds=60)
 #: claimed rows older than this at start-up were cut off by a crash: reported, not resent
 INTERRUPTED_AFTER = timedelta(minutes=2)
 BATCH = 1000
-SendText = Callable[[int, str, ContestInfo | None], Awaitable[bool]]
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> SendResult: ...
 
 
 @dataclass(slots=True)
@@ -75,11 +80,18 @@ async def mark(ids: list[int], status: str, now: datetime, error: str | None = N
 
 
 class ReminderRun:
-    """Claims and sends due reminders and change notices through `send(chat_id, html, contest)`."""
+    """Claims and sends due reminders and change notices through a Telegram sender."""
 
-    def __init__(self, i18n: I18n, send: SendText, concurrency: int = 64) -> None:
-        self.i18n, self.send = i18n, send
+    def __init__(self, i18n: I18n, sender: Sender, concurrency: int = 64) -> None:
+        self.i18n, self.sender = i18n, sender
         self.gate = asyncio.Semaphore(concurrency)
+
+    def keyboard(self, recipient: Recipient, contest: ContestInfo | None) -> InlineKeyboardMarkup | None:
+        """A single contest's message carries "again in 10 min" and a link to the contest."""
+        if contest is None:
+            return None
+        return reminder_keyboard(contest.id, contest.url, snooze_text=snooze_label(self.i18n, recipient.language, 10),
+                                 open_text=open_label(self.i18n, recipient.language))
 
     async def remind(self, plan: Plan, entries: list[PlanEntry], now: datetime) -> Outcome:
         token = str(uuid.uuid4())
@@ -110,11 +122,12 @@ class ReminderRun:
         (outcome.sent if delivered else outcome.failed).extend(delivery_id for delivery_id, _ in items)
 
     async def _to_chats(self, subscriber: Subscriber, text: str, contest: ContestInfo | None) -> bool:
+        markup = self.keyboard(subscriber.recipient, contest)
         results = []
         for chat_id in subscriber.chat_ids:
             async with self.gate:
-                results.append(await self.send(chat_id, text, contest))
-        return any(results)
+                results.append(await self.sender.send(chat_id, text, markup))
+        return any(result.sent for result in results)
 
     async def notify_changes(self, plan: Plan, since: datetime, now: datetime) -> Outcome:
         """Tell those already reminded of a contest that it moved or was cancelled (once per change)."""

@@ -17,6 +17,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from fetchers.events import EventBus
+from models.contest import ChangeKind, ContestChange
 from scheduler.dispatch import ReminderRun, describe, report_interrupted
 from scheduler.plan import Plan, plan_reminders
 
@@ -47,23 +48,27 @@ class ReminderClock:
     async def replan(self) -> None:
         async with self._lock:
             self.plan = await plan_reminders(utcnow(), self.watermark)
-            self._set_wake()
+            changed = await ContestChange.filter(noticed_at__gt=self.watermark,
+                                                 kind__in=[ChangeKind.RESCHEDULED, ChangeKind.CANCELLED]).exists()
+            self._set_wake(at_once=changed)
 
     async def wake(self) -> None:
         async with self._lock:
             now = utcnow()
             due = self.plan.due_between(self.watermark, now)
-            outcomes = [await self.run.remind(self.plan, due, now),
-                        await self.run.notify_changes(self.plan, self.watermark, now)]
+            outcomes = [await self.run.notify_changes(self.plan, self.watermark, now),
+                        await self.run.remind(self.plan, due, now)]
             if due or any(sum(o.counts.values()) for o in outcomes):
                 log.info("reminders at %s: %s", now.isoformat(timespec="seconds"), describe(outcomes) or "nothing")
             self.watermark = now
             self._set_wake()
 
-    def _set_wake(self) -> None:
-        """Wake at the next due moment (changes are looked at on each replan's wake too)."""
+    def _set_wake(self, at_once: bool = False) -> None:
+        """Wake at the next due moment, at the latest when the plan is next remade; at once for changes."""
         upcoming = self.plan.next_due(self.watermark)
         moment = min(upcoming, utcnow() + REPLAN_EVERY) if upcoming else utcnow() + REPLAN_EVERY
+        if at_once:
+            moment = utcnow()
         self.scheduler.add_job(self.wake, DateTrigger(run_date=max(moment, utcnow()), timezone=UTC), id=WAKE_JOB,
                                replace_existing=True, misfire_grace_time=None, coalesce=True, max_instances=1)
 

@@ -1,0 +1,132 @@
+"""Sends one message to one Telegram chat within the limits, and acts on what Telegram answers.
+
+- 429: every send of the bot pauses for `retry_after` (through the limiter), then the message is retried.
+- 403 (the bot was blocked or kicked) and "chat not found": the chat is deactivated; no retry.
+- A group that became a supergroup: its settings follow the new id and the message is sent there.
+- 5xx, network errors and timeouts: retried with exponential backoff, then reported as failed.
+
+The text arrives rendered (HTML, the bot's default parse mode); nothing here renders messages. Also here:
+the two buttons a reminder carries (snooze, open the contest).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from bot.accounts import follow_migration, set_active
+from notify.limits import Limiter
+
+log = logging.getLogger(__name__)
+
+#: descriptions of 400 answers that mean the chat is gone for good (lower case)
+GONE_CHAT = ("chat not found",)
+#: how many 429 pauses and migrations one message may go through before it is given up
+MAX_DETOURS = 8
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # the chat blocked or removed the bot, or no longer exists: now inactive
+    FAILED = "failed"  # anything else; `error` says what
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: Outcome
+    chat_id: int  # where the message went (or would have): the new id after a migration
+    message_id: int | None = None
+    error: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.outcome is Outcome.SENT
+
+
+class Snooze(CallbackData, prefix="snooze"):
+    """The reminder's "again in N minutes" button."""
+
+    contest_id: int
+    minutes: int = 10
+
+
+def reminder_keyboard(contest_id: int, url: str, *, snooze_text: str, open_text: str,
+                      minutes: int = 10) -> InlineKeyboardMarkup:
+    """Snooze and open-the-contest buttons; the texts come translated from the caller."""
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=snooze_text, callback_data=Snooze(contest_id=contest_id, minutes=minutes).pack()),
+        InlineKeyboardButton(text=open_text, url=url),
+    ]])
+
+
+def is_transient(error: BaseException) -> bool:
+    """5xx, network errors and timeouts may pass; a file too large (a network error to aiogram) won't."""
+    return isinstance(error, TelegramServerError | TelegramNetworkError) and not isinstance(
+        error, TelegramEntityTooLarge)
+
+
+class TelegramSender:
+    """`attempts` tries per send for transient errors, waiting about `backoff`, 2×, 4× ... seconds
+    (at most `max_backoff`) in between; each try waits its turn in the limiter again."""
+
+    def __init__(self, bot: Bot, limiter: Limiter, *, attempts: int = 4, backoff: float = 1.0,
+                 max_backoff: float = 30.0, request_timeout: float = 15.0) -> None:
+        self.bot = bot
+        self.limiter = limiter
+        self.request_timeout = request_timeout
+        self._retry = {"retry": retry_if_exception(is_transient), "stop": stop_after_attempt(attempts), "reraise": True,
+                       "wait": wait_exponential_jitter(multiplier=backoff, max=max_backoff, jitter=backoff)}
+
+    async def send(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> SendResult:
+        """Every answer of Telegram ends in a SendResult; an error of the limiter itself (Redis down) is raised."""
+        for _ in range(MAX_DETOURS + 1):
+            try:
+                message = await self._deliver(chat_id, text, reply_markup)
+            except TelegramRetryAfter as error:
+                log.warning("telegram asks to wait %s s (chat %s): pausing every send", error.retry_after, chat_id)
+                await self.limiter.pause_all(error.retry_after)
+            except TelegramMigrateToChat as error:
+                log.info("chat %s became supergroup %s", chat_id, error.migrate_to_chat_id)
+                await follow_migration(chat_id, error.migrate_to_chat_id)
+                chat_id = error.migrate_to_chat_id
+            except TelegramForbiddenError as error:
+                return await self._gone(chat_id, error)
+            except TelegramBadRequest as error:
+                if any(gone in error.message.lower() for gone in GONE_CHAT):
+                    return await self._gone(chat_id, error)
+                return SendResult(Outcome.FAILED, chat_id, error=str(error))
+            except AiogramError as error:  # transient errors after the last attempt, and the rest
+                log.warning("sending to chat %s failed: %s", chat_id, error)
+                return SendResult(Outcome.FAILED, chat_id, error=str(error))
+            else:
+                return SendResult(Outcome.SENT, chat_id, message.message_id)
+        return SendResult(Outcome.FAILED, chat_id, error=f"gave up after {MAX_DETOURS} flood waits or migrations")
+
+    async def _deliver(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None) -> Message:
+        async for attempt in AsyncRetrying(**self._retry):
+            with attempt:
+                await self.limiter.wait_turn(chat_id)
+                return await self.bot.send_message(chat_id, text, reply_markup=reply_markup,
+                                                   request_timeout=self.request_timeout)
+        raise AssertionError("tenacity either returns or reraises")
+
+    async def _gone(self, chat_id: int, error: AiogramError) -> SendResult:
+        log.info("chat %s is gone (%s): deactivated", chat_id, error)
+        await set_active(chat_id, False)
+        return SendResult(Outcome.BLOCKED, chat_id, error=str(error))
