@@ -12,12 +12,26 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
-from bot import errors, filters, help, inline, language, membership, remind, settings, sites, start, timezone, upcoming
+from bot import (
+    errors,
+    filters,
+    help,
+    inline,
+    language,
+    membership,
+    remind,
+    settings,
+    sites,
+    snooze,
+    start,
+    timezone,
+    upcoming,
+)
 from bot.channels import ChannelPostsAsMessages
 from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
-FEATURES = (start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, membership)
+FEATURES = (start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, snooze, membership)
 
 
 def make_bot(token: str, api_base: str) -> Bot:

@@ -24,7 +24,7 @@ from models.contest import ChangeKind, ContestChange
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
 from notify.render import notice_text, open_label, reminder_text, snooze_label
 from notify.telegram import SendResult, reminder_keyboard
-from scheduler.plan import Plan, PlanEntry, Subscriber, contest_info
+from scheduler.plan import Plan, PlanEntry, Snoozed, Subscriber, contest_info
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,31 @@ class ReminderRun:
             text = notice_text(self.i18n, subscriber.recipient, notice, now)
             delivered = await self._to_chats(subscriber, text, notice.contest if kind == "moved" else None)
             (outcome.sent if delivered else outcome.failed).append(mine[subscriber.account_id])
+
+
+    async def send_snoozed(self, plan: Plan, snoozed: list[Snoozed], now: datetime) -> Outcome:
+        """Snoozed reminders that fell due: claimed by moving them from planned to claimed (atomic)."""
+        outcome = Outcome()
+        if not snoozed:
+            return outcome
+        token = str(uuid.uuid4())
+        await Delivery.filter(id__in=[s.delivery_id for s in snoozed], status="planned").update(
+            status="claimed", claimed_by=token, claimed_at=now)
+        mine = set(await Delivery.filter(claimed_by=token).values_list("id", flat=True))
+        for item in snoozed:
+            subscriber = plan.subscribers.get(item.account_id)
+            if item.delivery_id not in mine:
+                continue
+            if subscriber is None or item.contest.start <= now:
+                outcome.skipped += 1
+                await mark([item.delivery_id], "skipped", now)
+                continue
+            text = reminder_text(self.i18n, subscriber.recipient, [Reminder(item.contest, 0)], now)
+            delivered = await self._to_chats(subscriber, text, item.contest)
+            (outcome.sent if delivered else outcome.failed).append(item.delivery_id)
+        await mark(outcome.sent, "sent", now)
+        await mark(outcome.failed, "failed", now, error="not delivered")
+        return outcome
 
 
 async def report_interrupted(now: datetime) -> int:

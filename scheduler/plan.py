@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from models.account import Account, TelegramChat
+from models.account import Account, Delivery, TelegramChat
 from models.contest import Contest
 from models.selection import ContestFilter
 from notify.messages import ContestInfo, Recipient
@@ -36,13 +36,28 @@ class PlanEntry:
     subscribers: tuple[Subscriber, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Snoozed:
+    """A reminder someone asked to get again later (the "again in 10 min" button): a planned sent-log row."""
+
+    due: datetime
+    delivery_id: int
+    account_id: int
+    contest: ContestInfo
+
+
 @dataclass(slots=True)
 class Plan:
     entries: list[PlanEntry] = field(default_factory=list)  # sorted by due moment
     subscribers: dict[int, Subscriber] = field(default_factory=dict)  # every reachable account, by id
+    snoozed: list[Snoozed] = field(default_factory=list)
 
     def next_due(self, after: datetime) -> datetime | None:
-        return next((entry.due for entry in self.entries if entry.due > after), None)
+        moments = [e.due for e in self.entries if e.due > after] + [s.due for s in self.snoozed if s.due > after]
+        return min(moments, default=None)
+
+    def snoozed_until(self, until: datetime) -> list[Snoozed]:
+        return [snoozed for snoozed in self.snoozed if snoozed.due <= until]
 
     def due_between(self, since: datetime, until: datetime) -> list[PlanEntry]:
         return [entry for entry in self.entries if since < entry.due <= until]
@@ -55,21 +70,24 @@ class Plan:
 Groups = dict[int, dict[ContestFilter, list[Subscriber]]]  # offset -> filter -> subscribers
 
 
-async def load_groups() -> Groups:
-    """Active, unpaused accounts that can be reached, grouped by reminder offset and filter (two queries)."""
+async def load_groups() -> tuple[Groups, dict[int, Subscriber]]:
+    """Active, unpaused accounts that can be reached (by id), and grouped by reminder offset and filter
+    (two queries)."""
     chats: dict[int, list[int]] = defaultdict(list)
     for account_id, chat_id in await TelegramChat.filter(active=True).values_list("account_id", "chat_id"):
         chats[account_id].append(chat_id)
     groups: Groups = defaultdict(lambda: defaultdict(list))
+    subscribers: dict[int, Subscriber] = {}
     for account in await Account.filter(paused=False).all():
         if account.id not in chats:
             continue
         subscriber = Subscriber(account.id, Recipient(account.id, account.language, account.timezone),
                                 tuple(chats[account.id]))
+        subscribers[account.id] = subscriber
         selection = ContestFilter.of(account)
         for offset in set(account.reminder_offsets or ()):
             groups[offset][selection].append(subscriber)
-    return groups
+    return groups, subscribers
 
 
 def contest_info(contest: Contest) -> ContestInfo:
@@ -83,11 +101,8 @@ async def load_contests(now: datetime, since: datetime) -> list[ContestInfo]:
     return [contest_info(row) for row in rows]
 
 
-def everyone(groups: Groups) -> dict[int, Subscriber]:
-    return {s.account_id: s for by_filter in groups.values() for members in by_filter.values() for s in members}
-
-
-def make_plan(groups: Groups, contests: list[ContestInfo], since: datetime) -> Plan:
+def make_plan(groups: Groups, subscribers: dict[int, Subscriber], contests: list[ContestInfo],
+              since: datetime) -> Plan:
     """Every reminder due after `since`, one entry per (contest, offset) with its matching subscribers."""
     entries = []
     for contest in contests:
@@ -95,14 +110,22 @@ def make_plan(groups: Groups, contests: list[ContestInfo], since: datetime) -> P
             due = contest.start - timedelta(seconds=offset)
             if due <= since:
                 continue
-            subscribers = tuple(subscriber for selection, members in by_filter.items()
-                                if selection.matches(contest.site, contest.title, contest.duration)
-                                for subscriber in members)
-            if subscribers:
-                entries.append(PlanEntry(due, contest, offset, subscribers))
+            matched = tuple(subscriber for selection, members in by_filter.items()
+                            if selection.matches(contest.site, contest.title, contest.duration)
+                            for subscriber in members)
+            if matched:
+                entries.append(PlanEntry(due, contest, offset, matched))
     entries.sort(key=lambda entry: (entry.due, entry.contest.start, entry.contest.id))
-    return Plan(entries, everyone(groups))
+    return Plan(entries, subscribers)
+
+
+async def load_snoozed() -> list[Snoozed]:
+    rows = await Delivery.filter(kind="snooze", status="planned").select_related("contest")
+    return [Snoozed(row.due_at, row.id, row.account_id, contest_info(row.contest)) for row in rows]
 
 
 async def plan_reminders(now: datetime, since: datetime) -> Plan:
-    return make_plan(await load_groups(), await load_contests(now, since), since)
+    groups, subscribers = await load_groups()
+    plan = make_plan(groups, subscribers, await load_contests(now, since), since)
+    plan.snoozed = await load_snoozed()
+    return plan

@@ -57,7 +57,9 @@ class ReminderClock:
             now = utcnow()
             due = self.plan.due_between(self.watermark, now)
             outcomes = [await self.run.notify_changes(self.plan, self.watermark, now),
-                        await self.run.remind(self.plan, due, now)]
+                        await self.run.remind(self.plan, due, now),
+                        await self.run.send_snoozed(self.plan, self.plan.snoozed_until(now), now)]
+            self.plan.snoozed = [s for s in self.plan.snoozed if s.due > now]
             if due or any(sum(o.counts.values()) for o in outcomes):
                 log.info("reminders at %s: %s", now.isoformat(timespec="seconds"), describe(outcomes) or "nothing")
             self.watermark = now

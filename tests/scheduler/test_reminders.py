@@ -175,3 +175,16 @@ async def test_cancelled_contest_tells_those_reminded_and_renamed_one_is_reminde
     assert any("was cancelled" in text and "Round 3008" in text for text in texts)
     assert any("Codeforces Round 3009 (Div. 1 + Div. 2)" in text for text in texts)
     assert not any("Round 3008" in text and "in 5 min" in text for text in texts)  # no reminder for it
+
+
+async def test_snoozed_reminder_comes_back_once(clocks):
+    account = await person(107, [])
+    round_ = await contest("3010", now() + timedelta(hours=1))
+    await Delivery.create(account=account, contest=round_, channel="telegram", kind="snooze", offset_seconds=3598,
+                          contest_start=round_.start, due_at=now() + timedelta(seconds=2), status="planned")
+    await clocks.start()
+    [message] = await clocks.fake.wait_for(chat_id=107, timeout=10)
+    assert "Round 3010" in message.text
+    await asyncio.sleep(1)
+    assert len(clocks.fake.sent(chat_id=107)) == 1
+    assert await Delivery.filter(kind="snooze", status="sent").count() == 1
