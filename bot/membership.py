@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import ChatMemberUpdated, Message
 
-from bot.accounts import follow_migration, set_active
+from models.chats import follow_migration, set_active
 
 GONE = {"kicked", "left"}
 

@@ -30,7 +30,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from bot.accounts import follow_migration, set_active
+from models.chats import follow_migration, set_active
 from notify.limits import Limiter
 
 log = logging.getLogger(__name__)
