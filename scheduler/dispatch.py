@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aiogram.types import InlineKeyboardMarkup
@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 
 #: a reminder sent this long after its due moment says it is late
 LATE_AFTER = timedelta(seconds=60)
-#: claimed rows older than this at start-up were cut off by a crash: reported, not resent
-INTERRUPTED_AFTER = timedelta(minutes=2)
 BATCH = 1000
+#: accounts claimed and sent to at a time (what a crash can cut off at most)
+CHUNK = 200
 
 
 class Sender(Protocol):
@@ -94,24 +94,38 @@ class ReminderRun:
                                  open_text=open_label(self.i18n, recipient.language))
 
     async def remind(self, plan: Plan, entries: list[PlanEntry], now: datetime) -> Outcome:
-        token = str(uuid.uuid4())
-        mine = await claim(claim_rows(entries, now, token), token)
-        outcome = Outcome(skipped=sum(1 for *_, status in mine if status == "skipped"))
+        """Claim, send and mark in chunks of accounts, so that a crash cuts off at most one chunk."""
+        outcome = Outcome()
+        rows_by_account: dict[int, list[Delivery]] = defaultdict(list)
+        for row in claim_rows(entries, now, token=""):
+            rows_by_account[row.account_id].append(row)
+        accounts = list(rows_by_account)
+        due_of = {(entry.contest.id, entry.offset): entry for entry in entries}
+        for begin in range(0, len(accounts), CHUNK):
+            rows = [row for account in accounts[begin:begin + CHUNK] for row in rows_by_account[account]]
+            await self._remind_chunk(plan, rows, due_of, now, outcome)
         if outcome.skipped:
             log.warning("%d reminders skipped: their contests started while we were down", outcome.skipped)
-        due_of = {(entry.contest.id, entry.offset): entry for entry in entries}
+        return outcome
+
+    async def _remind_chunk(self, plan: Plan, rows: list[Delivery], due_of: dict[tuple[int, int], PlanEntry],
+                            now: datetime, outcome: Outcome) -> None:
+        token = str(uuid.uuid4())
+        for row in rows:
+            row.claimed_by = token
+        sent_before, failed_before = len(outcome.sent), len(outcome.failed)
         messages: dict[tuple[int, datetime], list[tuple[int, Reminder]]] = defaultdict(list)
-        for delivery_id, account_id, contest_id, offset, status in mine:
+        for delivery_id, account_id, contest_id, offset, status in await claim(rows, token):
             if status != "claimed":
+                outcome.skipped += 1
                 continue
             entry = due_of[(contest_id, offset)]
             late = now - entry.due > LATE_AFTER
             messages[(account_id, entry.due)].append((delivery_id, Reminder(entry.contest, offset, late)))
         await asyncio.gather(*(self._send_reminders(plan.subscribers[account_id], items, now, outcome)
                                for (account_id, _due), items in messages.items()))
-        await mark(outcome.sent, "sent", now)
-        await mark(outcome.failed, "failed", now, error="not delivered")
-        return outcome
+        await mark(outcome.sent[sent_before:], "sent", utcnow())
+        await mark(outcome.failed[failed_before:], "failed", utcnow(), error="not delivered")
 
     async def _send_reminders(self, subscriber: Subscriber, items: list[tuple[int, Reminder]], now: datetime,
                               outcome: Outcome) -> None:
@@ -186,9 +200,14 @@ class ReminderRun:
         return outcome
 
 
-async def report_interrupted(now: datetime) -> int:
-    """Rows a crash left claimed but unsent: marked `interrupted` and counted in the log (never resent)."""
-    stale = Delivery.filter(status="claimed", claimed_at__lt=now - INTERRUPTED_AFTER)
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def report_interrupted(started: datetime) -> int:
+    """Rows claimed before this (leading) scheduler started were cut off by a crash: marked `interrupted` and
+    counted in the log, never resent (they may have gone out just before the crash)."""
+    stale = Delivery.filter(status="claimed", claimed_at__lt=started)
     count = await stale.count()
     if count:
         await stale.update(status="interrupted", error="the sender stopped after claiming; maybe not sent")

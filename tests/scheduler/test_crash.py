@@ -1,0 +1,65 @@
+"""A `contestbell scheduler` killed with SIGKILL in the middle of a fan-out of thousands, then restarted:
+nobody gets a reminder twice, and every reminder is either sent once or reported."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from aiohttp.test_utils import TestServer
+
+from models.account import Account, Delivery, TelegramChat
+from models.contest import Contest
+from scheduler.dispatch import CHUNK
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.processes import contestbell_env, running, wait_until
+
+PEOPLE = 3000
+
+
+async def subscribers(count: int) -> None:
+    await Account.bulk_create([Account(sites=["codeforces"], reminder_offsets=[600]) for _ in range(count)],
+                              batch_size=1000)
+    ids = await Account.all().values_list("id", flat=True)
+    await TelegramChat.bulk_create([TelegramChat(chat_id=50_000 + i, account_id=i, chat_type="private")
+                                    for i in ids], batch_size=1000)
+
+
+async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice(db, redis_url, tmp_path):
+    await subscribers(PEOPLE)
+    start = datetime.now(UTC) + timedelta(seconds=600 + 8)
+    await Contest.create(site_id="codeforces", key="5000", title="Codeforces Round 5000", url="https://x",
+                         start=start, end=start + timedelta(hours=2), duration=7200)
+    fake = FakeTelegram()
+    fake.delay = 0.003
+    log = tmp_path / "scheduler.log"
+    async with TestServer(fake.app, host="127.0.0.1") as api:
+        env = contestbell_env(database_url=db, redis_url=redis_url, sites="none", telegram_token=TOKEN,
+                              telegram_api_base=str(api.make_url("")).rstrip("/"), telegram_rate="0")
+        with running("scheduler", env=env, log=log) as first:
+            await fake.wait_for(count=300, timeout=40)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        killed_at = len(fake.sent())
+        assert killed_at < PEOPLE, "the fan-out finished before the kill: make it slower"
+
+        async def settled() -> bool:
+            return await Delivery.filter(status="claimed").count() == 0 and \
+                await Delivery.all().count() == PEOPLE
+
+        with running("scheduler", env=env, log=log):
+            await wait_until(settled, 60, "the restarted scheduler to finish the fan-out")
+            await asyncio.sleep(1)
+
+    per_chat = Counter(call.chat_id for call in fake.sent())
+    assert max(per_chat.values()) == 1, [chat for chat, n in per_chat.items() if n > 1][:5]
+    statuses = Counter(await Delivery.all().values_list("status", flat=True))
+    assert set(statuses) <= {"sent", "interrupted"} and sum(statuses.values()) == PEOPLE
+    assert statuses["interrupted"] <= CHUNK  # at most the chunk in flight when it was killed
+    sent_chats = set(await TelegramChat.filter(account__deliveries__status="sent").values_list("chat_id", flat=True))
+    assert sent_chats <= set(per_chat)  # what we say was sent, was sent
+    assert len(per_chat) - len(sent_chats) <= statuses["interrupted"]  # the rest went out just before the kill
+    if statuses["interrupted"]:
+        assert "claimed by a run that stopped before sending them" in log.read_text()
