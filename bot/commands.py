@@ -17,6 +17,7 @@ COMMANDS = (
     ("timezone", __("Your time zone: /timezone Europe/Berlin")),
     ("language", __("Language of the bot")),
     ("settings", __("All settings at a glance")),
+    ("email", __("Email reminders: /email you@example.org")),
     ("stop", __("Pause all reminders")),
     ("start", __("Start, or resume reminders")),
     ("help", __("What each command does")),

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
+    def base_url(self) -> str:
+        """Where links in messages point: the public URL, else this process's own address."""
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
     def site_selection(self) -> list[str] | None:
         """The slugs named in CONTESTBELL_SITES; None means all sites, [] means fetching is off."""
         value = self.sites.strip().lower()

@@ -15,11 +15,23 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.app import make_bot, make_dispatcher
+from bot.email import EmailContext
 from bot.i18n import make_i18n
 from contestbell.settings import Settings
+from notify.email import EmailSender, SmtpServer
 
 WEBHOOK_PATH = "/telegram/webhook"
 log = logging.getLogger("contestbell.telegram")
+
+
+def email_context(settings: Settings) -> EmailContext | None:
+    """The SMTP sender and the base URL for links, or None when email is not configured."""
+    if not settings.smtp_host:
+        return None
+    server = SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
+                        settings.smtp_starttls)
+    sender = EmailSender(server, settings.smtp_from or f"contestbell <contestbell@{settings.smtp_host}>")
+    return EmailContext(sender, settings.base_url())
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -52,6 +64,7 @@ async def telegram_bot(settings: Settings, app: web.Application, *, may_poll: bo
         return
     bot = make_bot(settings.telegram_token, settings.telegram_api_base)
     dispatcher = make_dispatcher(make_i18n())
+    dispatcher["email"] = email_context(settings)
     if settings.public_url:
         attach_webhook(app, dispatcher, bot, webhook_secret(settings), settings.public_url)
         log.info("Telegram bot: webhook at %s%s", settings.public_url.rstrip("/"), WEBHOOK_PATH)

@@ -59,7 +59,7 @@ class FakeTelegram:
         self.me = {**me, "username": username, "supports_inline_queries": True}
         self.calls: list[Call] = []
         self.admins = admins or {}  # chat id -> user ids that are administrators
-        self.delay = 0.0  # seconds each sendMessage takes (to slow a fan-out down)
+        self.send_delay = 0.0  # seconds each sendMessage takes (to slow a fan-out down)
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._message_ids = itertools.count(1000)
@@ -103,8 +103,8 @@ class FakeTelegram:
         if self.failures.get(method):
             status, body = self.failures[method].pop(0)
             return web.json_response({"ok": False, "error_code": status, **error_body(body)}, status=status)
-        if method == "sendMessage" and self.delay:
-            await asyncio.sleep(self.delay)
+        if method == "sendMessage" and self.send_delay:
+            await asyncio.sleep(self.send_delay)
         if method == "editMessageText" and self.unchanged(params):
             return web.json_response({"ok": False, "error_code": 400, "description": NOT_MODIFIED}, status=400)
         result = await self.result(method, params)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web.email import add_email_routes
 from web.health import healthz
 
 
 def make_web_app() -> web.Application:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    add_email_routes(app)
     return app

@@ -33,7 +33,7 @@ async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice(db, redis_ur
     await Contest.create(site_id="codeforces", key="5000", title="Codeforces Round 5000", url="https://x",
                          start=start, end=start + timedelta(hours=2), duration=7200)
     fake = FakeTelegram()
-    fake.delay = 0.003
+    fake.send_delay = 0.003
     log = tmp_path / "scheduler.log"
     async with TestServer(fake.app, host="127.0.0.1") as api:
         env = contestbell_env(database_url=db, redis_url=redis_url, sites="none", telegram_token=TOKEN,

@@ -1,0 +1,404 @@
+"""The email channel against a real SMTP server (aiosmtpd on loopback): what arrives (multipart text + HTML in
+the account's language and zone, the .ics, one-click unsubscribe headers), one connection per batch, what a
+dropped connection, a refused recipient and an outage do, and who may get mail.
+
+`running_inbox` (the SMTP server) and `parts` (reading an email back) are used by the bot email tests too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+
+from bot.i18n import make_i18n
+from models.account import Account, EmailAddress
+from notify.email import (
+    EmailSender,
+    SmtpServer,
+    contest_uid,
+    email_recipients,
+    notice_email,
+    reminder_email,
+    verification_email,
+)
+from notify.messages import ContestInfo, Notice, Recipient, Reminder
+
+FROM = "contestbell <bell@example.org>"
+BASE_URL = "https://bell.example.org"
+TOKEN = "tok-3q2ZbQ_ExAmPlE"
+
+
+# a real SMTP server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:  # aiosmtpd's Controller takes no port 0
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """A real SMTP server (aiosmtpd in its own thread) on a free loopback port. As its handler it keeps what
+    arrives and counts connections (one EHLO each); it can be told to answer DATA or RCPT otherwise, and be
+    stopped (an outage) and started again on the same port."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+        self.connections = 0
+        self.data_answers: list[str | None] = []  # None: accept as usual
+        self.refused: dict[str, str] = {}  # recipient -> answer to its RCPT
+        self.port = free_port()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = self.data_answers.pop(0) if self.data_answers else None
+        if answer is not None:
+            return answer
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        return [message_from_bytes(e.original_content or e.content, policy=default_policy) for e in self.envelopes]
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.envelopes) < count:
+            assert time.monotonic() < deadline, f"{count} emails expected, {len(self.envelopes)} arrived"
+            await asyncio.sleep(0.01)
+        return self.messages()
+
+    def sender(self, **options: Any) -> EmailSender:
+        """A sender to this server (no TLS on loopback), quick to give up."""
+        options = {"timeout": 5.0, "attempts": 3, "backoff": 0.05, **options}
+        return EmailSender(SmtpServer("127.0.0.1", self.port, starttls=False), FROM, **options)
+
+
+@contextmanager
+def running_inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    inbox.start()
+    try:
+        yield inbox
+    finally:
+        inbox.stop()
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with running_inbox() as running:
+        yield running
+
+
+# reading emails back
+
+
+def parts(message: EmailMessage) -> tuple[str, str, list[EmailMessage]]:
+    """The plain text, the HTML and the attachments of multipart/mixed(alternative(text, html), attachments...)
+    or, without attachments, of multipart/alternative(text, html). Line ends as Python writes them."""
+    if message.get_content_type() == "multipart/mixed":
+        alternative, *attachments = message.iter_parts()
+    else:
+        alternative, attachments = message, []
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    text, html = (p.get_content().replace("\r\n", "\n") for p in alternative.iter_parts())
+    return text, html, attachments
+
+
+def calendar_of(message: EmailMessage) -> Calendar:
+    *_, attachments = parts(message)
+    (ics,) = [a for a in attachments if a.get_content_type() == "text/calendar"]
+    assert ics.get_filename().endswith(".ics") and ics.get_param("method") == "PUBLISH"
+    return Calendar.from_ical(ics.get_content())
+
+
+def unsubscribe_headers(message: EmailMessage, token: str = TOKEN) -> None:
+    # a long header is folded on the wire (legal: readers unfold it), which leaves a space in front here
+    assert message["List-Unsubscribe"].strip() == f"<{BASE_URL}/email/unsubscribe/{token}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+# what emails say
+
+START = datetime(2030, 7, 1, 17, 5, tzinfo=UTC)  # a Monday; 19:05 in Berlin (CEST), 20:05 in Moscow
+ROUND = ContestInfo(1, "codeforces", "2100", "Codeforces Round 1000 <Div. 2> & friends",
+                    "https://codeforces.com/contest/2100", START, 2 * 3600 + 15 * 60)
+ABC = ContestInfo(2, "atcoder", "abc400", "AtCoder Beginner Contest 400", "https://atcoder.jp/contests/abc400",
+                  START + timedelta(hours=1), 100 * 60)
+
+
+@pytest.fixture(scope="module")
+def i18n():
+    return make_i18n()
+
+
+class To:
+    address = "ann@example.org"
+    token = TOKEN
+
+
+def reminder(i18n, reminders, language="en", zone="Europe/Berlin", now=START - timedelta(hours=1)):
+    return reminder_email(i18n, Recipient(7, language, zone), To(), reminders, from_address=FROM,
+                          base_url=BASE_URL, now=now)
+
+
+async def deliver(inbox: Inbox, *messages: EmailMessage) -> list[EmailMessage]:
+    results = await inbox.sender().send(list(messages))
+    assert all(result.ok for result in results), results
+    return await inbox.wait_for(len(messages))
+
+
+async def test_a_reminder_arrives_as_text_html_and_ics_in_the_account_zone(inbox, i18n):
+    (got,) = await deliver(inbox, reminder(i18n, [Reminder(ROUND, 3600)]))
+    assert got["Subject"] == "Codeforces Round 1000 <Div. 2> & friends starts in 1 h"
+    assert got["From"] == FROM and got["To"] == "ann@example.org"
+    assert got["Auto-Submitted"] == "auto-generated" and got["Message-ID"].endswith("@example.org>")
+    unsubscribe_headers(got)
+    text, html, _attachments = parts(got)
+    assert "Codeforces Round 1000 <Div. 2> & friends\nCodeforces · Mon, 1 Jul, 19:05 (Europe/Berlin) · in 1 h" in text
+    assert "Duration: 2 h 15 min · https://codeforces.com/contest/2100" in text
+    assert f"{BASE_URL}/email/unsubscribe/{TOKEN}" in text and "late" not in text
+    assert "Codeforces Round 1000 &lt;Div. 2&gt; &amp; friends" in html and "<Div. 2>" not in html
+    assert '<a href="https://codeforces.com/contest/2100">' in html
+    assert "Mon, 1 Jul, 19:05 (Europe/Berlin)" in html
+    assert f'<a href="{BASE_URL}/email/unsubscribe/{TOKEN}">Unsubscribe</a>' in html
+
+    (event,) = calendar_of(got).events
+    assert str(event["UID"]) == "contest-codeforces-2100@contestbell" == contest_uid(ROUND)
+    assert event.start == START and event.start.utcoffset() == timedelta(0)  # DTSTART in UTC
+    assert event.end == START + timedelta(hours=2, minutes=15)
+    assert str(event["SUMMARY"]) == ROUND.title and str(event["STATUS"]) == "CONFIRMED"
+    assert b"DTSTART:20300701T170500Z" in event.to_ical()
+
+
+async def test_a_russian_account_gets_russian_in_its_own_zone(inbox, i18n):
+    """Needs the Russian catalog with the email texts (/tmp/ru_email.json merged)."""
+    (got,) = await deliver(inbox, reminder(i18n, [Reminder(ROUND, 3600)], language="ru", zone="Europe/Moscow"))
+    assert got["Subject"] == "Codeforces Round 1000 <Div. 2> & friends начинается через 1 ч"
+    text, html, _attachments = parts(got)
+    assert "пн, 1 июл., 20:05 (Europe/Moscow)" in text and "через 1 ч" in text
+    assert "Длительность: 2 ч 15 мин" in text
+    assert "Отписаться" in html and "Напоминание о контесте" in text
+    assert got["Content-Language"] == "ru"
+    unsubscribe_headers(got)
+
+
+async def test_reminders_due_together_are_one_email_with_every_contest(inbox, i18n):
+    (got,) = await deliver(inbox, reminder(i18n, [Reminder(ROUND, 3600), Reminder(ABC, 7200, late=True)],
+                                           zone="America/New_York"))
+    assert got["Subject"] == f"Starting soon: {ROUND.title}; {ABC.title}"
+    text, _html, _attachments = parts(got)
+    assert "Mon, 1 Jul, 13:05 (America/New_York)" in text and "Mon, 1 Jul, 14:05 (America/New_York)" in text
+    assert "This reminder comes late" in text
+    events = calendar_of(got).events
+    assert sorted(str(e["UID"]) for e in events) == sorted([contest_uid(ROUND), contest_uid(ABC)])
+    unsubscribe_headers(got)
+
+
+async def test_moved_and_cancelled_notices_update_the_same_calendar_event(inbox, i18n):
+    recipient = Recipient(7, "en", "Europe/Berlin")
+    moved_to = START + timedelta(days=1)
+    moved = ContestInfo(**{**{f: getattr(ROUND, f) for f in ROUND.__slots__}, "start": moved_to})
+    first = reminder(i18n, [Reminder(ROUND, 86400)], now=START - timedelta(days=1))
+    later = START - timedelta(hours=20)
+    moved_email = notice_email(i18n, recipient, To(), Notice("moved", moved, old_start=START), from_address=FROM,
+                               base_url=BASE_URL, now=later)
+    cancelled_email = notice_email(i18n, recipient, To(), Notice("cancelled", moved), from_address=FROM,
+                                   base_url=BASE_URL, now=later + timedelta(hours=1))
+    got_first, got_moved, got_cancelled = await deliver(inbox, first, moved_email, cancelled_email)
+
+    assert got_moved["Subject"] == f"Contest moved: {ROUND.title}"
+    text, html, _ = parts(got_moved)
+    assert "It was to start Mon, 1 Jul, 19:05 (Europe/Berlin)." in text
+    assert "Now it starts Tue, 2 Jul, 19:05 (Europe/Berlin)." in text
+    assert "&lt;Div. 2&gt; &amp; friends has moved." in html
+    assert got_cancelled["Subject"] == f"Contest cancelled: {ROUND.title}"
+    assert "has been cancelled" in parts(got_cancelled)[0]
+
+    (e1,), (e2,), (e3,) = (calendar_of(m).events for m in (got_first, got_moved, got_cancelled))
+    assert str(e1["UID"]) == str(e2["UID"]) == str(e3["UID"]) == contest_uid(ROUND)
+    assert (e1.start, e2.start) == (START, moved_to)
+    assert int(e1["SEQUENCE"]) < int(e2["SEQUENCE"]) < int(e3["SEQUENCE"])  # each supersedes the one before
+    assert str(e2["STATUS"]) == "CONFIRMED" and str(e3["STATUS"]) == "CANCELLED"
+    for message in (got_moved, got_cancelled):
+        unsubscribe_headers(message)
+
+
+async def test_the_verification_email_has_the_link_and_unsubscribe_too(inbox, i18n):
+    letter = verification_email(i18n, To(), "en", from_address=FROM, base_url=BASE_URL + "/")
+    (got,) = await deliver(inbox, letter)
+    assert got.get_content_type() == "multipart/alternative"
+    text, html, attachments = parts(got)
+    assert f"{BASE_URL}/email/verify/{TOKEN}" in text and f'href="{BASE_URL}/email/verify/{TOKEN}"' in html
+    assert "ann@example.org" in text and attachments == []
+    unsubscribe_headers(got)
+
+
+def test_line_breaks_in_a_title_never_make_headers(i18n):
+    sneaky = ContestInfo(3, "atcoder", "arc1", "Round\r\n1\nBcc: eve@example.org", "https://atcoder.jp/", START, 60)
+    letter = reminder(i18n, [Reminder(sneaky, 3600)])
+    assert letter["Subject"] == "Round 1 Bcc: eve@example.org starts in 1 h" and letter["Bcc"] is None
+    assert "eve" not in repr(SmtpServer("h", user="u", password="eve-secret"))  # nor passwords in logs
+
+
+def test_a_message_needs_a_token_for_its_links(i18n):
+    class NoToken:
+        address, token = "ann@example.org", None
+
+    with pytest.raises(ValueError, match="no token"):
+        reminder_email(i18n, Recipient(7, "en", "UTC"), NoToken(), [Reminder(ROUND, 3600)], from_address=FROM,
+                       base_url=BASE_URL)
+
+
+# sending
+
+
+def numbered(i18n, count: int) -> list[EmailMessage]:
+    letters = []
+    for n in range(count):
+        letter = reminder(i18n, [Reminder(ROUND, 3600)])
+        letter.replace_header("To", f"user{n}@example.org")
+        letters.append(letter)
+    return letters
+
+
+async def test_a_batch_goes_over_one_connection(inbox, i18n):
+    sender = inbox.sender()
+    results = await sender.send(numbered(i18n, 5))
+    assert [r.ok for r in results] == [True] * 5
+    got = await inbox.wait_for(5)
+    assert [m["To"] for m in got] == [f"user{n}@example.org" for n in range(5)]
+    assert [e.rcpt_tos for e in inbox.envelopes] == [[f"user{n}@example.org"] for n in range(5)]
+    assert inbox.connections == 1
+    await sender.send(numbered(i18n, 2))
+    assert inbox.connections == 2 and len(inbox.envelopes) == 7
+    assert await sender.send([]) == []
+
+
+async def test_a_dropped_connection_sends_the_rest_over_a_new_one(inbox, i18n):
+    inbox.data_answers = [None, "421 Service shutting down"]  # the second message: the server goes away
+    results = await inbox.sender().send(numbered(i18n, 4))
+    assert all(r.ok for r in results), results
+    got = await inbox.wait_for(4)
+    assert sorted(m["To"] for m in got) == [f"user{n}@example.org" for n in range(4)]  # each once
+    assert inbox.connections == 2
+
+
+async def test_a_flaky_server_gets_the_whole_batch_while_each_connection_gets_somewhere(inbox, i18n):
+    """Every connection drops after one message: more drops than `attempts`, yet no connection was fruitless."""
+    inbox.data_answers = [None, "421 Going away"] * 3
+    results = await inbox.sender(attempts=2).send(numbered(i18n, 4))
+    assert all(r.ok for r in results), results
+    assert sorted(m["To"] for m in await inbox.wait_for(4)) == [f"user{n}@example.org" for n in range(4)]
+    assert inbox.connections == 4
+
+
+async def test_a_refused_recipient_fails_alone(inbox, i18n):
+    inbox.refused["user1@example.org"] = "550 5.1.1 No such user"
+    inbox.refused["user2@example.org"] = "450 4.2.1 Mailbox busy"
+    results = await inbox.sender().send(numbered(i18n, 4))
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert "No such user" in results[1].error and not results[1].temporary
+    assert results[2].temporary
+    await inbox.wait_for(2)
+    assert inbox.connections == 1
+
+
+async def test_an_smtp_outage_is_reported_not_raised(inbox, i18n):
+    inbox.stop()  # the port is closed now
+    sender = inbox.sender(timeout=3.0, attempts=3, backoff=0.05)
+    began = time.monotonic()
+    results = await sender.send(numbered(i18n, 3))
+    assert time.monotonic() - began < 3.0
+    assert [r.ok for r in results] == [False] * 3
+    assert all(r.temporary and "Connect" in r.error for r in results), results
+    inbox.start()  # back: the same sender works again
+    assert (await sender.send_one(numbered(i18n, 1)[0])).ok
+
+
+@pytest.fixture
+async def silent_server() -> AsyncIterator[int]:
+    """A server that accepts connections and never says a word."""
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+async def test_a_server_that_hangs_costs_no_more_than_the_timeout(silent_server, i18n):
+    sender = EmailSender(SmtpServer("127.0.0.1", silent_server, starttls=False), FROM, timeout=1.0,
+                         attempts=5, backoff=0.05)
+    began = time.monotonic()
+    other_channel = asyncio.create_task(asyncio.sleep(0.1))
+    results = await sender.send(numbered(i18n, 3))
+    assert time.monotonic() - began < 1.5
+    assert other_channel.done()  # the event loop was never blocked
+    assert [r.ok for r in results] == [False] * 3 and all(r.temporary for r in results)
+
+
+async def test_a_configuration_error_is_not_retried(inbox, i18n):
+    """STARTTLS required (the default) on a server without it: failing again would not help."""
+    sender = EmailSender(SmtpServer("127.0.0.1", inbox.port), FROM, timeout=5.0, attempts=3, backoff=0.05)
+    results = await sender.send(numbered(i18n, 2))
+    assert [r.ok for r in results] == [False, False]
+    assert "STARTTLS" in results[0].error and not results[0].temporary
+    assert inbox.connections == 1 and inbox.envelopes == []
+
+
+def test_the_sender_needs_a_from_address():
+    with pytest.raises(ValueError, match="not an email address"):
+        EmailSender(SmtpServer("127.0.0.1"), "contestbell")
+
+
+# who gets mail
+
+
+async def test_only_verified_subscribed_addresses_get_reminders(db):
+    now = datetime.now(UTC)
+    accounts = [await Account.create() for _ in range(5)]
+    verified = await EmailAddress.create(account=accounts[0], address="a@example.org", token="t0", verified_at=now)
+    await EmailAddress.create(account=accounts[1], address="b@example.org", token="t1")  # not confirmed
+    await EmailAddress.create(account=accounts[2], address="c@example.org", token="t2", verified_at=now,
+                              unsubscribed=True)
+    other = await EmailAddress.create(account=accounts[3], address="d@example.org", token="t3", verified_at=now)
+    found = await email_recipients(a.id for a in accounts)
+    assert {k: v.address for k, v in found.items()} == {accounts[0].id: verified.address, accounts[3].id: other.address}
+    assert await email_recipients([]) == {}
+    assert list(await email_recipients([accounts[3].id, accounts[3].id])) == [accounts[3].id]
