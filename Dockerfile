@@ -11,6 +11,6 @@ COPY notify notify
 COPY bot bot
 COPY web web
 COPY locales locales
-RUN pip install --no-cache-dir --no-deps -e . && python -m bot.i18n
+RUN pip install --no-cache-dir --no-deps -e . && python -m notify.i18n
 USER nobody
 CMD ["contestbell", "web"]

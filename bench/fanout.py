@@ -29,13 +29,13 @@ import uvloop
 from aiohttp import web
 
 from bot.app import make_bot
-from bot.i18n import make_i18n
 from contestbell.settings import Settings
 from fetchers.health import ensure_sites
 from fetchers.registry import all_sites
 from models.account import Account, TelegramChat
 from models.contest import Contest
 from models.db import count_queries, database
+from notify.i18n import make_i18n
 from notify.limits import make_limiter
 from notify.telegram import TelegramSender
 from scheduler.dispatch import ReminderRun

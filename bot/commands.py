@@ -7,7 +7,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.i18n import languages
+from notify.i18n import languages
 
 COMMANDS = (
     ("upcoming", __("Next contests (optionally of some sites)")),

@@ -13,8 +13,8 @@ import sentry_sdk
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import N_, pick_language
 from models.account import TelegramChat
+from notify.i18n import N_, pick_language
 
 log = logging.getLogger(__name__)
 APOLOGY = N_("Sorry, something went wrong on our side. It has been reported; please try again later.")

@@ -17,11 +17,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import span
 from bot.permissions import admins_only
 from bot.remind import DAY, MINUTE, BadDuration, parse_duration
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
+from notify.formatting import span
 
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 50

@@ -11,12 +11,13 @@ from aiogram import Router
 from aiogram.types import InlineQuery, InlineQueryResultArticle, InputTextMessageContent
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import contest_text, local_time, relative, site_name
-from bot.zones import zone_of
+from bot.formatting import contest_text, site_name
 from fetchers.registry import all_sites
 from models.account import Account
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
+from notify.formatting import local_time, relative
+from notify.zones import zone_of
 
 MAX_RESULTS = 20
 CACHE_SECONDS = 30

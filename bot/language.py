@@ -13,10 +13,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
 
-from bot.i18n import language_name, languages
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
+from notify.i18n import language_name, languages
 
 
 class LanguagePick(CallbackData, prefix="lang"):

@@ -13,7 +13,7 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.accounts import chat_account, private_chat_of
-from bot.i18n import N_, pick_language
+from notify.i18n import N_, pick_language
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 SLOW_DOWN = N_("Easy there: that was a lot of commands at once. Try again in a few seconds.")

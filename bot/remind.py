@@ -14,10 +14,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import span
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
+from notify.formatting import span
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 UNITS = {"m": MINUTE, "h": HOUR, "d": DAY}

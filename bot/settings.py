@@ -10,10 +10,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.formatting import span
 from bot.screens import OpenSection
 from bot.start import settings_summary
 from models.account import Account
+from notify.formatting import span
 
 #: (section = the command that owns the screen, button label), in the order the buttons appear
 SECTIONS = (

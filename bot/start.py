@@ -7,11 +7,12 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import site_name, span
-from bot.i18n import language_name
+from bot.formatting import site_name
 from bot.permissions import admins_only
 from models.account import Account, TelegramChat
 from models.selection import POPULAR_SITES
+from notify.formatting import span
+from notify.i18n import language_name
 
 
 def settings_summary(account: Account) -> str:

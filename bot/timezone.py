@@ -15,8 +15,8 @@ from babel.dates import format_datetime
 
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen
-from bot.zones import COMMON_ZONES, parse_zone, zone_of
 from models.account import Account
+from notify.zones import COMMON_ZONES, parse_zone, zone_of
 
 
 class ZonePick(CallbackData, prefix="tz"):

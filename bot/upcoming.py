@@ -15,11 +15,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import contest_text, site_name
 from bot.screens import OpenSection, edit_screen
-from bot.zones import zone_of
 from fetchers.registry import all_sites
 from models.account import Account
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
+from notify.zones import zone_of
 
 PAGE_SIZE = 10
 _WORDS = re.compile(r"[\s,;]+")

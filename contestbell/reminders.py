@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import make_bot
-from bot.i18n import make_i18n
 from contestbell.settings import Settings
 from fetchers.events import EventBus
+from notify.i18n import make_i18n
 from notify.limits import make_limiter
 from notify.telegram import TelegramSender
 from scheduler.dispatch import ReminderRun

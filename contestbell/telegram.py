@@ -16,9 +16,9 @@ from aiohttp import web
 
 from bot.app import make_bot, make_dispatcher
 from bot.email import EmailContext
-from bot.i18n import make_i18n
 from contestbell.settings import Settings
 from notify.email import EmailSender, SmtpServer
+from notify.i18n import make_i18n
 
 WEBHOOK_PATH = "/telegram/webhook"
 log = logging.getLogger("contestbell.telegram")

@@ -29,10 +29,10 @@ from icalendar import Calendar, Event
 from icalendar.enums import STATUS
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from bot.formatting import local_time, relative, site_name, span
-from bot.zones import zone_of
 from models.account import EmailAddress
+from notify.formatting import local_time, relative, span
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
+from notify.zones import zone_of
 
 log = logging.getLogger("contestbell.email")
 
@@ -96,7 +96,7 @@ def contests_calendar(contests: Sequence[ContestInfo], now: datetime, *, cancell
         start = contest.start.astimezone(UTC)
         end = start + timedelta(seconds=contest.duration) if contest.duration > 0 else None
         event = Event.new(uid=contest_uid(contest), start=start, end=end, summary=contest.title, url=contest.url,
-                          description=f"{site_name(contest.site)}\n{contest.url}", stamp=now.astimezone(UTC),
+                          description=f"{contest.site_label}\n{contest.url}", stamp=now.astimezone(UTC),
                           sequence=sequence, status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED)
         events.append(event)
     return Calendar.new(prodid=PRODID, method="PUBLISH", subcomponents=events).to_ical()
@@ -124,7 +124,7 @@ class _Letter:
 
 
 def _contest_block(contest: ContestInfo, zone: tzinfo, language: str, now: datetime) -> tuple[str, str]:
-    where = f"{site_name(contest.site)} · {local_time(contest.start, zone, language)} · {relative(contest.start, now)}"
+    where = f"{contest.site_label} · {local_time(contest.start, zone, language)} · {relative(contest.start, now)}"
     duration = _("Duration: {duration}").format(duration=span(contest.duration))
     title = escape(contest.title)
     if urlsplit(contest.url).scheme in ("http", "https"):  # a site's payload never becomes a script link

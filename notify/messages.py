@@ -17,6 +17,11 @@ class ContestInfo:
     url: str
     start: datetime  # UTC
     duration: int  # seconds
+    site_name: str = ""  # the site's display name ("Codeforces"); the slug when not given
+
+    @property
+    def site_label(self) -> str:
+        return self.site_name or self.site
 
 
 @dataclass(frozen=True, slots=True)

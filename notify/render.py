@@ -12,16 +12,16 @@ from html import escape
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import local_time, relative, site_name, span
-from bot.zones import zone_of
+from notify.formatting import local_time, relative, span
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
+from notify.zones import zone_of
 
 
 def contest_line(contest: ContestInfo, recipient: Recipient, now: datetime) -> str:
     zone = zone_of(recipient.timezone)
     return (
         f'<b><a href="{escape(contest.url, quote=True)}">{escape(contest.title)}</a></b>\n'
-        f"{escape(site_name(contest.site))} · {local_time(contest.start, zone, recipient.language)} · "
+        f"{escape(contest.site_label)} · {local_time(contest.start, zone, recipient.language)} · "
         f"{relative(contest.start, now)} · {span(contest.duration)}"
     )
 
@@ -46,7 +46,7 @@ def notice_text(i18n: I18n, recipient: Recipient, notice: Notice, now: datetime)
     with i18n.context(), i18n.use_locale(recipient.language):
         title = f"<b>{escape(contest.title)}</b>"
         if notice.kind == "cancelled":
-            return _("❌ {title} on {site} was cancelled.").format(title=title, site=escape(site_name(contest.site)))
+            return _("❌ {title} on {site} was cancelled.").format(title=title, site=escape(contest.site_label))
         old = local_time(notice.old_start, zone, recipient.language) if notice.old_start else "?"
         return _("🔁 {title} moved: {old} → {new} ({relative}).").format(
             title=title, old=old, new=local_time(contest.start, zone, recipient.language),

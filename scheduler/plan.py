@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from fetchers.registry import all_sites
 from models.account import Account, Delivery, TelegramChat
 from models.contest import Contest
 from models.selection import ContestFilter
@@ -91,8 +92,9 @@ async def load_groups() -> tuple[Groups, dict[int, Subscriber]]:
 
 
 def contest_info(contest: Contest) -> ContestInfo:
+    site = all_sites().get(contest.site_id)
     return ContestInfo(contest.id, contest.site_id, contest.key, contest.title, contest.url, contest.start,
-                       contest.duration)
+                       contest.duration, site.info.name if site else contest.site_id)
 
 
 async def load_contests(now: datetime, since: datetime) -> list[ContestInfo]:

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES
+from notify.i18n import LOCALES
 
 REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"{\w*}")

@@ -15,9 +15,9 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 from babel import Locale, UnknownLocaleError
 
-from bot.i18n import make_i18n
 from models.account import EmailAddress
 from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_PATH, speaking
+from notify.i18n import make_i18n
 
 I18N = web.AppKey("email_i18n", I18n)
 MAX_TOKEN = 64  # the column's length: longer tokens are unknown without asking the database

@@ -11,8 +11,8 @@ from aiogram import Bot, Dispatcher
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import make_bot, make_dispatcher
-from bot.i18n import make_i18n
 from contestbell.telegram import WEBHOOK_PATH, attach_webhook
+from notify.i18n import make_i18n
 from tests.bot.updates import GROUP_ID, USER_ID
 from tests.fake_telegram import TOKEN, Call, FakeTelegram
 from web.app import make_web_app

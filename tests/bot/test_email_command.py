@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot import email as email_feature
 from bot.app import FEATURES, make_bot, make_dispatcher
 from bot.email import EmailContext, parse_address
-from bot.i18n import make_i18n
 from bot.screens import OpenSection
 from contestbell.telegram import attach_webhook
 from models.account import Account, EmailAddress
+from notify.i18n import make_i18n
 from tests.bot.conftest import ADMIN_ID, SECRET, BotUnderTest
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
 from tests.fake_telegram import TOKEN, FakeTelegram

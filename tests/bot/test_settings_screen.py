@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.i18n import make_i18n
 from bot.screens import OpenSection
 from bot.settings import durations_summary, keywords_summary, status_line
 from models.account import Account
+from notify.i18n import make_i18n
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
 

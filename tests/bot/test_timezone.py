@@ -10,8 +10,8 @@ import pytest
 
 from bot.screens import OpenSection
 from bot.timezone import ZonePick, now_there
-from bot.zones import COMMON_ZONES
 from models.account import Account
+from notify.zones import COMMON_ZONES
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
 

@@ -11,9 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import make_bot, make_dispatcher
-from bot.i18n import make_i18n
 from contestbell.telegram import WEBHOOK_PATH, attach_webhook, polling
 from models.account import Account
+from notify.i18n import make_i18n
 from tests.bot.conftest import SECRET
 from tests.bot.updates import GROUP_ID, USER_ID, group_message, private_message
 from tests.fake_telegram import TOKEN, FakeTelegram

@@ -1,4 +1,4 @@
-"""Time zones as people type them (bot.zones): the pure parsing and the tzinfo behind a stored name."""
+"""Time zones as people type them (notify.zones): the pure parsing and the tzinfo behind a stored name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.zones import COMMON_ZONES, parse_zone, zone_of
+from notify.zones import COMMON_ZONES, parse_zone, zone_of
 
 
 @pytest.mark.parametrize(("typed", "zone"), [

@@ -22,7 +22,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
-from bot.i18n import make_i18n
 from models.account import Account, EmailAddress
 from notify.email import (
     EmailSender,
@@ -33,6 +32,7 @@ from notify.email import (
     reminder_email,
     verification_email,
 )
+from notify.i18n import make_i18n
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
 
 FROM = "contestbell <bell@example.org>"
@@ -154,9 +154,9 @@ def unsubscribe_headers(message: EmailMessage, token: str = TOKEN) -> None:
 
 START = datetime(2030, 7, 1, 17, 5, tzinfo=UTC)  # a Monday; 19:05 in Berlin (CEST), 20:05 in Moscow
 ROUND = ContestInfo(1, "codeforces", "2100", "Codeforces Round 1000 <Div. 2> & friends",
-                    "https://codeforces.com/contest/2100", START, 2 * 3600 + 15 * 60)
+                    "https://codeforces.com/contest/2100", START, 2 * 3600 + 15 * 60, "Codeforces")
 ABC = ContestInfo(2, "atcoder", "abc400", "AtCoder Beginner Contest 400", "https://atcoder.jp/contests/abc400",
-                  START + timedelta(hours=1), 100 * 60)
+                  START + timedelta(hours=1), 100 * 60, "AtCoder")
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import make_bot
-from bot.i18n import make_i18n
 from models.account import Account, Delivery, TelegramChat
 from models.contest import ChangeKind, Contest, ContestChange
+from notify.i18n import make_i18n
 from notify.limits import make_limiter
 from notify.telegram import TelegramSender
 from scheduler.dispatch import ReminderRun

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.i18n import make_i18n
 from models.account import Account, EmailAddress
 from notify.email import email_recipients, reminder_email
+from notify.i18n import make_i18n
 from notify.messages import ContestInfo, Recipient, Reminder
 from web.app import make_web_app
 from web.email import browser_language
