@@ -1,22 +1,23 @@
-"""Wires the reminder clock into a scheduling process: the bot client to send with, the rate limits
-(shared through Redis when it is configured), and the event bus that makes the clock replan at once."""
+"""Wires the reminder clock into a scheduling process: the bot client and the SMTP sender to send with, the
+rate limits (shared through Redis when it is configured), and the event bus that makes the clock replan."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import make_bot
 from contestbell.settings import Settings
+from contestbell.telegram import email_context
 from fetchers.events import EventBus
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
 from notify.telegram import TelegramSender
-from scheduler.dispatch import ReminderRun
+from scheduler.dispatch import MailOut, ReminderRun
 from scheduler.reminder_clock import ReminderClock
 
 log = logging.getLogger("contestbell.reminders")
@@ -25,19 +26,27 @@ log = logging.getLogger("contestbell.reminders")
 @asynccontextmanager
 async def reminder_clock(settings: Settings, scheduler: AsyncIOScheduler, bus: EventBus
                          ) -> AsyncIterator[ReminderClock | None]:
-    if not settings.telegram_token:
-        log.info("no CONTESTBELL_TELEGRAM_TOKEN: Telegram reminders are off")
+    email = email_context(settings)
+    if not settings.telegram_token and email is None:
+        log.info("no CONTESTBELL_TELEGRAM_TOKEN and no CONTESTBELL_SMTP_HOST: reminders are off")
         yield None
         return
-    bot = make_bot(settings.telegram_token, settings.telegram_api_base)
+    async with AsyncExitStack() as stack:
+        sender = await telegram_sender(settings, stack) if settings.telegram_token else None
+        mail = MailOut(email.sender, email.base_url) if email is not None else None
+        clock = ReminderClock(scheduler, ReminderRun(make_i18n(), sender, mail))
+        await clock.start()
+        follower = asyncio.create_task(clock.follow_changes(bus))
+        try:
+            yield clock
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+
+
+async def telegram_sender(settings: Settings, stack: AsyncExitStack) -> TelegramSender:
+    bot = make_bot(settings.telegram_token or "", settings.telegram_api_base)
+    stack.push_async_callback(bot.session.close)
     limiter = make_limiter(settings.redis_url, settings.telegram_rate or None)
-    clock = ReminderClock(scheduler, ReminderRun(make_i18n(), TelegramSender(bot, limiter)))
-    await clock.start()
-    follower = asyncio.create_task(clock.follow_changes(bus))
-    try:
-        yield clock
-    finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
-        await limiter.aclose()
-        await bot.session.close()
+    stack.push_async_callback(limiter.aclose)
+    return TelegramSender(bot, limiter)

@@ -1,5 +1,7 @@
 """Sending what falls due: claim each reminder in the sent-log first (a unique row per account, contest,
-channel, kind, offset and start), then send only what this run claimed, one message per chat and moment.
+channel, kind, offset and start), then send only what this run claimed: one Telegram message per chat and
+one email per verified address for each moment. Email goes out beside Telegram, never before it, so a
+failing SMTP server costs Telegram nothing.
 
 A crash between claim and send leaves rows `claimed`: they are reported on the next start, never resent,
 so nobody gets a reminder twice; a second scheduler running by mistake claims nothing it did not insert.
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -21,6 +23,7 @@ from aiogram.utils.i18n import I18n
 
 from models.account import Delivery
 from models.contest import ChangeKind, ContestChange
+from notify.email import EmailSender, notice_email, reminder_email
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
 from notify.render import notice_text, open_label, reminder_text, snooze_label
 from notify.telegram import SendResult, reminder_keyboard
@@ -39,6 +42,14 @@ class Sender(Protocol):
     async def send(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> SendResult: ...
 
 
+@dataclass(frozen=True, slots=True)
+class MailOut:
+    """The email channel: the SMTP sender and the base URL of the links in emails."""
+
+    sender: EmailSender
+    base_url: str
+
+
 @dataclass(slots=True)
 class Outcome:
     sent: list[int] = field(default_factory=list)
@@ -50,26 +61,29 @@ class Outcome:
         return {"sent": len(self.sent), "failed": len(self.failed), "skipped": self.skipped}
 
 
-def claim_rows(entries: Iterable[PlanEntry], now: datetime, token: str) -> list[Delivery]:
+Channels = Callable[[Subscriber], list[str]]
+
+
+def claim_rows(entries: Iterable[PlanEntry], now: datetime, token: str, channels: Channels) -> list[Delivery]:
     rows = []
     for entry in entries:
         started = entry.contest.start <= now
         for subscriber in entry.subscribers:
-            rows.append(Delivery(
-                account_id=subscriber.account_id, contest_id=entry.contest.id, channel="telegram",
+            rows.extend(Delivery(
+                account_id=subscriber.account_id, contest_id=entry.contest.id, channel=channel,
                 kind="reminder", offset_seconds=entry.offset, contest_start=entry.contest.start, due_at=entry.due,
                 status="skipped" if started else "claimed", claimed_by=token, claimed_at=now,
-            ))
+            ) for channel in channels(subscriber))
     return rows
 
 
-async def claim(rows: list[Delivery], token: str) -> list[tuple[int, int, int, int, str]]:
+async def claim(rows: list[Delivery], token: str) -> list[tuple[int, int, int, int, str, str]]:
     """Insert the rows, skipping any that exist, and return those this run inserted:
-    (id, account, contest, offset, status)."""
+    (id, account, contest, offset, status, channel)."""
     if rows:
         await Delivery.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
     return await Delivery.filter(claimed_by=token).values_list(
-        "id", "account_id", "contest_id", "offset_seconds", "status")
+        "id", "account_id", "contest_id", "offset_seconds", "status", "channel")
 
 
 async def mark(ids: list[int], status: str, now: datetime, error: str | None = None) -> None:
@@ -82,9 +96,14 @@ async def mark(ids: list[int], status: str, now: datetime, error: str | None = N
 class ReminderRun:
     """Claims and sends due reminders and change notices through a Telegram sender."""
 
-    def __init__(self, i18n: I18n, sender: Sender, concurrency: int = 64) -> None:
-        self.i18n, self.sender = i18n, sender
+    def __init__(self, i18n: I18n, sender: Sender | None, mail: MailOut | None = None, concurrency: int = 64) -> None:
+        self.i18n, self.sender, self.mail = i18n, sender, mail
         self.gate = asyncio.Semaphore(concurrency)
+
+    def channels(self, subscriber: Subscriber) -> list[str]:
+        """Where this subscriber is reached: Telegram chats and a verified email address, as configured."""
+        found = ["telegram"] if self.sender is not None and subscriber.chat_ids else []
+        return [*found, "email"] if self.mail is not None and subscriber.mailbox is not None else found
 
     def keyboard(self, recipient: Recipient, contest: ContestInfo | None) -> InlineKeyboardMarkup | None:
         """A single contest's message carries "again in 10 min" and a link to the contest."""
@@ -97,7 +116,7 @@ class ReminderRun:
         """Claim, send and mark in chunks of accounts, so that a crash cuts off at most one chunk."""
         outcome = Outcome()
         rows_by_account: dict[int, list[Delivery]] = defaultdict(list)
-        for row in claim_rows(entries, now, token=""):
+        for row in claim_rows(entries, now, "", self.channels):
             rows_by_account[row.account_id].append(row)
         accounts = list(rows_by_account)
         due_of = {(entry.contest.id, entry.offset): entry for entry in entries}
@@ -114,16 +133,21 @@ class ReminderRun:
         for row in rows:
             row.claimed_by = token
         sent_before, failed_before = len(outcome.sent), len(outcome.failed)
-        messages: dict[tuple[int, datetime], list[tuple[int, Reminder]]] = defaultdict(list)
-        for delivery_id, account_id, contest_id, offset, status in await claim(rows, token):
+        messages: dict[tuple[str, int, datetime], list[tuple[int, Reminder]]] = defaultdict(list)
+        for delivery_id, account_id, contest_id, offset, status, channel in await claim(rows, token):
             if status != "claimed":
                 outcome.skipped += 1
                 continue
             entry = due_of[(contest_id, offset)]
             late = now - entry.due > LATE_AFTER
-            messages[(account_id, entry.due)].append((delivery_id, Reminder(entry.contest, offset, late)))
-        await asyncio.gather(*(self._send_reminders(plan.subscribers[account_id], items, now, outcome)
-                               for (account_id, _due), items in messages.items()))
+            messages[(channel, account_id, entry.due)].append((delivery_id, Reminder(entry.contest, offset, late)))
+        by_telegram = [(plan.subscribers[account], items) for (channel, account, _), items in messages.items()
+                       if channel == "telegram"]
+        by_email = [(plan.subscribers[account], items) for (channel, account, _), items in messages.items()
+                    if channel == "email"]
+        await asyncio.gather(self._email_reminders(by_email, now, outcome),
+                             *(self._send_reminders(subscriber, items, now, outcome)
+                               for subscriber, items in by_telegram))
         await mark(outcome.sent[sent_before:], "sent", utcnow())
         await mark(outcome.failed[failed_before:], "failed", utcnow(), error="not delivered")
 
@@ -134,6 +158,17 @@ class ReminderRun:
         contest = reminders[0].contest if len(reminders) == 1 else None
         delivered = await self._to_chats(subscriber, text, contest)
         (outcome.sent if delivered else outcome.failed).extend(delivery_id for delivery_id, _ in items)
+
+    async def _email_reminders(self, batch: list[tuple[Subscriber, list[tuple[int, Reminder]]]], now: datetime,
+                               outcome: Outcome) -> None:
+        """One email per subscriber and moment, all over one SMTP connection."""
+        if not batch or self.mail is None:
+            return
+        letters = [reminder_email(self.i18n, s.recipient, s.mailbox, [r for _, r in items],
+                                  from_address=self.mail.sender.from_address, base_url=self.mail.base_url, now=now)
+                   for s, items in batch]
+        for (_, items), result in zip(batch, await self.mail.sender.send(letters), strict=True):
+            (outcome.sent if result.ok else outcome.failed).extend(delivery_id for delivery_id, _ in items)
 
     async def _to_chats(self, subscriber: Subscriber, text: str, contest: ContestInfo | None) -> bool:
         markup = self.keyboard(subscriber.recipient, contest)
@@ -162,17 +197,27 @@ class ReminderRun:
                                          contest_start=reminded_start).values_list("account_id", flat=True)
         recipients = [plan.subscribers[account] for account in set(reminded) if account in plan.subscribers]
         token = str(uuid.uuid4())
-        rows = [Delivery(account_id=s.account_id, contest_id=change.contest_id, channel="telegram", kind=kind,
+        rows = [Delivery(account_id=s.account_id, contest_id=change.contest_id, channel=channel, kind=kind,
                          offset_seconds=0, contest_start=change.contest.start, due_at=now, status="claimed",
-                         claimed_by=token, claimed_at=now) for s in recipients]
-        mine = {account: delivery_id for delivery_id, account, *_ in await claim(rows, token)}
+                         claimed_by=token, claimed_at=now) for s in recipients for channel in self.channels(s)]
+        mine = {(channel, account): delivery_id
+                for delivery_id, account, _c, _o, _s, channel in await claim(rows, token)}
         notice = Notice(kind, contest_info(change.contest), change.old_start)
+        letters = []
         for subscriber in recipients:
-            if subscriber.account_id not in mine:
+            if ("email", subscriber.account_id) in mine and self.mail is not None:
+                letters.append((mine["email", subscriber.account_id], notice_email(
+                    self.i18n, subscriber.recipient, subscriber.mailbox, notice,
+                    from_address=self.mail.sender.from_address, base_url=self.mail.base_url, now=now)))
+            if ("telegram", subscriber.account_id) not in mine:
                 continue
             text = notice_text(self.i18n, subscriber.recipient, notice, now)
             delivered = await self._to_chats(subscriber, text, notice.contest if kind == "moved" else None)
-            (outcome.sent if delivered else outcome.failed).append(mine[subscriber.account_id])
+            (outcome.sent if delivered else outcome.failed).append(mine["telegram", subscriber.account_id])
+        if letters and self.mail is not None:
+            results = await self.mail.sender.send([letter for _, letter in letters])
+            for (delivery_id, _), result in zip(letters, results, strict=True):
+                (outcome.sent if result.ok else outcome.failed).append(delivery_id)
 
 
     async def send_snoozed(self, plan: Plan, snoozed: list[Snoozed], now: datetime) -> Outcome:
@@ -188,7 +233,7 @@ class ReminderRun:
             subscriber = plan.subscribers.get(item.account_id)
             if item.delivery_id not in mine:
                 continue
-            if subscriber is None or item.contest.start <= now:
+            if subscriber is None or item.contest.start <= now or self.sender is None:
                 outcome.skipped += 1
                 await mark([item.delivery_id], "skipped", now)
                 continue

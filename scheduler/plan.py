@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fetchers.registry import all_sites
-from models.account import Account, Delivery, TelegramChat
+from models.account import Account, Delivery, EmailAddress, TelegramChat
 from models.contest import Contest
 from models.selection import ContestFilter
 from notify.messages import ContestInfo, Recipient
@@ -24,7 +24,8 @@ HORIZON = timedelta(days=8)
 class Subscriber:
     account_id: int
     recipient: Recipient
-    chat_ids: tuple[int, ...]
+    chat_ids: tuple[int, ...]  # active Telegram chats
+    mailbox: EmailAddress | None = None  # a verified, subscribed email address
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,18 +73,21 @@ Groups = dict[int, dict[ContestFilter, list[Subscriber]]]  # offset -> filter ->
 
 
 async def load_groups() -> tuple[Groups, dict[int, Subscriber]]:
-    """Active, unpaused accounts that can be reached (by id), and grouped by reminder offset and filter
-    (two queries)."""
+    """Active, unpaused accounts that can be reached by Telegram or email (by id), and grouped by reminder
+    offset and filter (three queries)."""
     chats: dict[int, list[int]] = defaultdict(list)
     for account_id, chat_id in await TelegramChat.filter(active=True).values_list("account_id", "chat_id"):
         chats[account_id].append(chat_id)
+    mailboxes: dict[int, EmailAddress] = {}
+    for mailbox in await EmailAddress.filter(verified_at__isnull=False, unsubscribed=False).order_by("id"):
+        mailboxes.setdefault(mailbox.account_id, mailbox)
     groups: Groups = defaultdict(lambda: defaultdict(list))
     subscribers: dict[int, Subscriber] = {}
     for account in await Account.filter(paused=False).all():
-        if account.id not in chats:
+        if account.id not in chats and account.id not in mailboxes:
             continue
         subscriber = Subscriber(account.id, Recipient(account.id, account.language, account.timezone),
-                                tuple(chats[account.id]))
+                                tuple(chats.get(account.id, ())), mailboxes.get(account.id))
         subscribers[account.id] = subscriber
         selection = ContestFilter.of(account)
         for offset in set(account.reminder_offsets or ()):
