@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import uvloop
 from aiohttp import web
 
+from bench.scratch import scratch_url
 from fetchers.health import ensure_sites
 from fetchers.registry import all_sites
 from models.contest import Contest
@@ -33,7 +31,6 @@ from tests.bot.updates import private_message
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.processes import contestbell_env, free_port
 
-ADMIN = os.environ.get("CONTESTBELL_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,11 +98,11 @@ def describe(label: str, elapsed: float, latencies: list[float]) -> tuple[float,
 
 
 async def main(updates: int, concurrency: list[int], contests: int, profile_to: str | None) -> None:
-    name = f"cbbench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = ADMIN.rsplit("/", 1)[0] + "/" + name
+    async with scratch_url() as url:
+        await measure(url, updates, concurrency, contests, profile_to)
+
+
+async def measure(url: str, updates: int, concurrency: list[int], contests: int, profile_to: str | None) -> None:
     probe = LatencyProbe()
     runner = web.AppRunner(probe.app, access_log=None)
     await runner.setup()
@@ -141,9 +138,6 @@ async def main(updates: int, concurrency: list[int], contests: int, profile_to: 
             process.terminate()
             process.wait(10)
         await runner.cleanup()
-        admin = await asyncpg.connect(ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def wait_for_web(session: aiohttp.ClientSession, base: str) -> None:

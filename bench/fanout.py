@@ -16,25 +16,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import random
 import time
-import uuid
 from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 
-import asyncpg
 import uvloop
 from aiohttp import web
 
+from bench.scratch import scratch_database
 from bot.app import make_bot
 from contestbell.settings import Settings
-from fetchers.health import ensure_sites
 from fetchers.registry import all_sites
 from models.account import Account, TelegramChat
 from models.contest import Contest
-from models.db import count_queries, database
+from models.db import count_queries
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
 from notify.telegram import TelegramSender
@@ -45,7 +42,6 @@ from scheduler.reminder_clock import ReminderClock
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.processes import free_port
 
-ADMIN = os.environ.get("CONTESTBELL_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 OFFSET_PAIRS = [[86400, 3600], [3600, 600], [86400, 600], [10800, 900], [7200, 300]]
 KEYWORDS = [[], [], [], ["div. 2"], ["div. 1"], ["educational"]]
 
@@ -76,29 +72,17 @@ async def main(accounts: int, contests: int) -> None:
 
 
 async def measure(accounts: int, contests: int, every_site: bool) -> None:
-    name = f"cbbench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        async with database(ADMIN.rsplit("/", 1)[0] + "/" + name):
-            await ensure_sites(site.info for site in all_sites().values())
-            started = time.perf_counter()
-            await seed(accounts, contests, random.Random(7), every_site)
-            print(f"seeded {accounts:,} accounts and {contests} contests in {time.perf_counter() - started:.1f} s")
-            now = datetime.now(UTC)
-            started = time.perf_counter()
-            with count_queries() as queries:
-                plan = await plan_reminders(now, now)
-            seconds = time.perf_counter() - started
-            print(f"planning: {seconds:.2f} s for {plan.reminders:,} reminders in {len(plan.entries)} (contest, "
-                  f"offset) entries, {queries.count} queries; {10 / seconds:.1f}x faster than the aim of 10 s")
-    finally:
-        admin = await asyncpg.connect(ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
+    async with scratch_database():
+        started = time.perf_counter()
+        await seed(accounts, contests, random.Random(7), every_site)
+        print(f"seeded {accounts:,} accounts and {contests} contests in {time.perf_counter() - started:.1f} s")
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        with count_queries() as queries:
+            plan = await plan_reminders(now, now)
+        seconds = time.perf_counter() - started
+        print(f"planning: {seconds:.2f} s for {plan.reminders:,} reminders in {len(plan.entries)} (contest, "
+              f"offset) entries, {queries.count} queries; {10 / seconds:.1f}x faster than the aim of 10 s")
 
 
 class StrictTelegram(FakeTelegram):
@@ -174,18 +158,8 @@ def report_fan_out(fake: StrictTelegram, people: int, due: datetime, rate: float
 
 
 async def fan_out_in_scratch(people: int, rate: float | None, seconds: float) -> None:
-    name = f"cbbench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        async with database(ADMIN.rsplit("/", 1)[0] + "/" + name):
-            await ensure_sites(site.info for site in all_sites().values())
-            await fan_out(people, rate, seconds)
-    finally:
-        admin = await asyncpg.connect(ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database():
+        await fan_out(people, rate, seconds)
 
 
 async def everything(arguments: argparse.Namespace) -> None:

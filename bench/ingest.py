@@ -17,22 +17,17 @@ import asyncio
 import json
 import os
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
-
+from bench.scratch import scratch_database
 from fetchers import codeforces, codeforces_gym
 from fetchers.contest import Contest
-from fetchers.health import ensure_sites
 from fetchers.ingest import ingest
-from fetchers.registry import all_sites
 from models.contest import Contest as StoredContest
-from models.db import count_queries, database
+from models.db import count_queries
 
 FIXTURES = Path(os.environ.get("CONTESTBELL_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures"))
-ADMIN = os.environ.get("CONTESTBELL_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 10, 6, 12, 38, tzinfo=UTC)
 AIM_FIRST, AIM_UNCHANGED = 5_000, 20_000
 
@@ -73,20 +68,6 @@ async def naive_loop(data: dict[str, list[Contest]]) -> float:
     return time.perf_counter() - started
 
 
-async def scratch_database() -> str:
-    name = f"cbbench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return name
-
-
-async def drop_database(name: str) -> None:
-    admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
 def report(label: str, contests: int, seconds: float, aim: float | None, statements: list[int]) -> None:
     rate = contests / seconds
     aim_text = f", {rate / aim:.2f}x the aim of {aim:,.0f}/s" if aim else ""
@@ -98,24 +79,19 @@ async def main(rounds: int) -> None:
     data = load_union()
     total = sum(len(c) for c in data.values())
     print(f"data: {', '.join(f'{site} {len(c)}' for site, c in data.items())} = {total} contests; PostgreSQL")
-    name = await scratch_database()
-    try:
-        async with database(ADMIN.rsplit("/", 1)[0] + "/" + name):
-            await ensure_sites(site.info for site in all_sites().values())
-            first_seconds, first_statements = await ingest_all(data)
-            report("first ingest", total, first_seconds, AIM_FIRST, first_statements)
-            timings = [await ingest_all(data) for _ in range(rounds)]
-            best = min(seconds for seconds, _ in timings)
-            median = sorted(seconds for seconds, _ in timings)[len(timings) // 2]
-            report(f"unchanged re-ingest (best of {rounds})", total, best, AIM_UNCHANGED, timings[0][1])
-            report("unchanged re-ingest (median)", total, median, AIM_UNCHANGED, timings[0][1])
-            await StoredContest.all().delete()
-            naive_seconds = await naive_loop(data)
-            print(f"{'reference: naive loop':<28} {total:>6} contests in {naive_seconds * 1000:8.1f} ms = "
-                  f"{total / naive_seconds:>9,.0f} contests/s (first ingest is {naive_seconds / first_seconds:.1f}x "
-                  f"faster, unchanged re-ingest {naive_seconds / best:.1f}x)")
-    finally:
-        await drop_database(name)
+    async with scratch_database():
+        first_seconds, first_statements = await ingest_all(data)
+        report("first ingest", total, first_seconds, AIM_FIRST, first_statements)
+        timings = [await ingest_all(data) for _ in range(rounds)]
+        best = min(seconds for seconds, _ in timings)
+        median = sorted(seconds for seconds, _ in timings)[len(timings) // 2]
+        report(f"unchanged re-ingest (best of {rounds})", total, best, AIM_UNCHANGED, timings[0][1])
+        report("unchanged re-ingest (median)", total, median, AIM_UNCHANGED, timings[0][1])
+        await StoredContest.all().delete()
+        naive_seconds = await naive_loop(data)
+        print(f"{'reference: naive loop':<28} {total:>6} contests in {naive_seconds * 1000:8.1f} ms = "
+              f"{total / naive_seconds:>9,.0f} contests/s (first ingest is {naive_seconds / first_seconds:.1f}x "
+              f"faster, unchanged re-ingest {naive_seconds / best:.1f}x)")
 
 
 if __name__ == "__main__":

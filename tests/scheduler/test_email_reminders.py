@@ -74,6 +74,11 @@ async def test_verified_addresses_get_the_reminder_by_email_beside_telegram(tele
         try:
             letters = await inbox.wait_for(2, timeout=10)
             await fake.wait_for(count=2, timeout=10)
+
+            async def all_marked() -> bool:
+                return await Delivery.filter(status="sent").count() == 4
+
+            await wait_until(all_marked, 20, "both channels' rows to be marked sent")
         finally:
             scheduler.shutdown(wait=False)
             await bot.session.close()
