@@ -144,17 +144,19 @@ async def run_all(settings: Settings) -> None:
     async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context:
         broker = make_broker(None)
         register_fetch_task(broker, context)
-        app = make_web_app()
+        app = make_web_app(bus=bus, public_url=settings.base_url())
         async with telegram_bot(settings, app, may_poll=True), started(broker), serving(app, settings), \
                 clock(settings, broker, sites, bus):
             await until_stopped()
 
 
 async def run_web(settings: Settings) -> None:
-    """`contestbell web`: the aiohttp process alone (scale it out behind nginx)."""
-    app = make_web_app()
-    async with open_database(settings), telegram_bot(settings, app, may_poll=False), serving(app, settings):
-        await until_stopped()
+    """`contestbell web`: the aiohttp process alone (scale it out behind nginx; with Redis, every web process
+    pushes every change to its live pages)."""
+    async with open_database(settings), event_bus(settings) as bus:
+        app = make_web_app(bus=bus, public_url=settings.base_url())
+        async with telegram_bot(settings, app, may_poll=False), serving(app, settings):
+            await until_stopped()
 
 
 async def run_worker(settings: Settings) -> None:

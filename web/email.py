@@ -17,9 +17,8 @@ from babel import Locale, UnknownLocaleError
 
 from models.account import EmailAddress
 from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_PATH, speaking
-from notify.i18n import make_i18n
+from web.keys import I18N
 
-I18N = web.AppKey("email_i18n", I18n)
 MAX_TOKEN = 64  # the column's length: longer tokens are unknown without asking the database
 HEADERS = {
     "Cache-Control": "no-store",
@@ -31,8 +30,7 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto
          "button{font-size:1rem;padding:.5rem 1.25rem}")
 
 
-def add_email_routes(app: web.Application, i18n: I18n | None = None) -> None:
-    app[I18N] = i18n or make_i18n()
+def add_email_routes(app: web.Application) -> None:
     app.router.add_get(VERIFY_PATH, verify)
     app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
     app.router.add_post(UNSUBSCRIBE_PATH, unsubscribe)

@@ -1,0 +1,115 @@
+"""`/ws`: live pages hear about contest changes (new, moved, cancelled, renamed) as ingest notices them.
+
+The web process holds one subscription to the event bus (Redis pub/sub when configured, so every web process
+hears every worker; in-process otherwise) and forwards each change to every open WebSocket as JSON:
+`{"type": "change", "kind": ..., "site": ..., "key": ..., "title": ..., "start": ..., ...}`. A new socket is
+greeted with `{"type": "hello"}`, so a client knows from when on it hears changes. Pages send nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import suppress
+
+import sentry_sdk
+from aiohttp import WSCloseCode, web
+
+from fetchers.events import Event
+from web.keys import BUS
+
+log = logging.getLogger("contestbell.web.live")
+
+LIVE_PATH = "/ws"
+#: a socket that has this much unsent is too slow to keep up: it is closed rather than slowing the others
+MAX_BACKLOG = 1 << 20
+#: how long to wait before subscribing again after the bus failed (Redis restarting, say)
+RESUBSCRIBE_AFTER = 1.0
+HELLO = json.dumps({"type": "hello"})
+
+
+class LiveHub:
+    """The open sockets of this process, and sending one message to all of them."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[web.WebSocketResponse, asyncio.BaseTransport] = {}
+
+    def join(self, socket: web.WebSocketResponse, transport: asyncio.BaseTransport) -> None:
+        self.sockets[socket] = transport
+
+    def leave(self, socket: web.WebSocketResponse) -> None:
+        self.sockets.pop(socket, None)
+
+    async def broadcast(self, event: Event) -> None:
+        """Serialised once, written to every socket; slow or gone sockets are dropped, never waited for."""
+        message = json.dumps({"type": "change", **event})
+        for socket, transport in list(self.sockets.items()):
+            if socket.closed or transport.is_closing():
+                self.leave(socket)
+            elif isinstance(transport, asyncio.WriteTransport) and transport.get_write_buffer_size() > MAX_BACKLOG:
+                self.leave(socket)
+                await socket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+            else:
+                with suppress(ConnectionError, RuntimeError):
+                    await socket.send_str(message)
+
+    async def close_all(self) -> None:
+        for socket in list(self.sockets):
+            with suppress(ConnectionError, RuntimeError):
+                await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        self.sockets.clear()
+
+
+HUB = web.AppKey("live_hub", LiveHub)
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    socket = web.WebSocketResponse(heartbeat=30)
+    await socket.prepare(request)
+    hub = request.app[HUB]
+    if request.transport is None:  # the client went away while we answered
+        return socket
+    hub.join(socket, request.transport)
+    try:
+        await socket.send_str(HELLO)
+        async for _message in socket:  # pages send nothing; this loop ends when the socket closes
+            pass
+    finally:
+        hub.leave(socket)
+    return socket
+
+
+async def forward_changes(app: web.Application) -> None:
+    """Bus → sockets, for as long as the app runs; a failed subscription is retried, never fatal."""
+    hub, bus = app[HUB], app[BUS]
+    while True:
+        try:
+            async with bus.subscribe() as events:
+                async for event in events:
+                    await hub.broadcast(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the bus is down: pages stay open and hear changes once it is back
+            log.warning("live updates paused, the event bus failed: %s", error)
+            sentry_sdk.capture_exception(error)
+            await asyncio.sleep(RESUBSCRIBE_AFTER)
+
+
+async def forwarding(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(forward_changes(app), name="live-forward")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def close_sockets(app: web.Application) -> None:
+    await app[HUB].close_all()
+
+
+def add_live_routes(app: web.Application) -> None:
+    app[HUB] = LiveHub()
+    app.router.add_get(LIVE_PATH, live)
+    app.cleanup_ctx.append(forwarding)
+    app.on_shutdown.append(close_sockets)
