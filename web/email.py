@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
-from babel import Locale, UnknownLocaleError
 
 from models.account import EmailAddress
 from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_PATH, speaking
 from web.keys import I18N
+from web.language import browser_language
 
 MAX_TOKEN = 64  # the column's length: longer tokens are unknown without asking the database
 HEADERS = {
@@ -49,22 +48,6 @@ def page(title: str, paragraphs: list[str], language: str, status: int = 200) ->
 def said(template: str, **values: str) -> str:
     """A translated sentence as HTML, the template and the values escaped."""
     return escape(template).format(**{key: f"<b>{escape(value)}</b>" for key, value in values.items()})
-
-
-def browser_language(i18n: I18n, accept_language: str) -> str:
-    """The first language of an Accept-Language header that we speak (for pages without an account)."""
-    spoken = {i18n.default_locale, *i18n.available_locales}
-    ranked = []
-    for position, item in enumerate(accept_language.split(",")):
-        tag, _sep, quality = item.strip().partition(";q=")
-        try:
-            weight = float(quality) if quality else 1.0
-            code = Locale.parse(tag.strip(), sep="-").language if tag.strip() not in ("", "*") else ""
-        except (ValueError, UnknownLocaleError):
-            continue
-        if code in spoken:
-            ranked.append((-weight, position, code))
-    return min(ranked)[2] if ranked else i18n.default_locale
 
 
 async def address_of(request: web.Request) -> EmailAddress | None:

@@ -18,7 +18,7 @@ from notify.email import email_recipients, reminder_email
 from notify.i18n import make_i18n
 from notify.messages import ContestInfo, Recipient, Reminder
 from web.app import make_web_app
-from web.email import browser_language
+from web.language import browser_language
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
