@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from html import escape
@@ -25,12 +25,11 @@ from urllib.parse import quote, urlsplit
 import aiosmtplib
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from icalendar import Calendar, Event
-from icalendar.enums import STATUS
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from models.account import EmailAddress
 from notify.formatting import local_time, relative, span
+from notify.ical import contests_calendar
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
 from notify.zones import zone_of
 
@@ -39,9 +38,6 @@ log = logging.getLogger("contestbell.email")
 VERIFY_PATH = "/email/verify/{token}"
 UNSUBSCRIBE_PATH = "/email/unsubscribe/{token}"
 ONE_CLICK = "List-Unsubscribe=One-Click"
-PRODID = "-//contestbell//contest reminders//EN"
-#: SEQUENCE of the events we send counts minutes from here, so a later email's event supersedes an earlier one
-_SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 #: at most this many account ids in one `IN (...)` (PostgreSQL and SQLite cap the parameters of a query)
 _IDS_PER_QUERY = 10_000
 
@@ -81,25 +77,6 @@ async def email_recipients(account_ids: Iterable[int]) -> dict[int, EmailAddress
 
 
 # composing
-
-
-def contest_uid(contest: ContestInfo) -> str:
-    """The same UID in every email about a contest: calendars then move or cancel the event they have."""
-    return f"contest-{quote(contest.site, safe='')}-{quote(contest.key, safe='')}@contestbell"
-
-
-def contests_calendar(contests: Sequence[ContestInfo], now: datetime, *, cancelled: bool = False) -> bytes:
-    """An iCalendar (RFC 5545) file with one event per contest, times in UTC."""
-    sequence = max(0, int((now - _SEQUENCE_EPOCH).total_seconds() // 60))
-    events = []
-    for contest in contests:
-        start = contest.start.astimezone(UTC)
-        end = start + timedelta(seconds=contest.duration) if contest.duration > 0 else None
-        event = Event.new(uid=contest_uid(contest), start=start, end=end, summary=contest.title, url=contest.url,
-                          description=f"{contest.site_label}\n{contest.url}", stamp=now.astimezone(UTC),
-                          sequence=sequence, status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED)
-        events.append(event)
-    return Calendar.new(prodid=PRODID, method="PUBLISH", subcomponents=events).to_ical()
 
 
 @contextmanager

@@ -26,13 +26,13 @@ from models.account import Account, EmailAddress
 from notify.email import (
     EmailSender,
     SmtpServer,
-    contest_uid,
     email_recipients,
     notice_email,
     reminder_email,
     verification_email,
 )
 from notify.i18n import make_i18n
+from notify.ical import contest_uid
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
 
 FROM = "contestbell <bell@example.org>"

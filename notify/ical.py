@@ -1,0 +1,80 @@
+"""iCalendar (RFC 5545) files of contests: the .ics in emails, the feeds calendar apps subscribe to, and
+single-event downloads, all written with the icalendar library.
+
+Every file gives a contest the same UID (its site and the site's own key), so a calendar app that has the event
+moves or cancels it instead of adding another. SEQUENCE (and DTSTAMP) come from the moment the event was last
+revised, in minutes since 2024, so a later version always supersedes an earlier one: an email's event is revised
+when the email is written; a feed's event when ingest last noticed a change to the contest. A feed therefore
+stays byte-identical (and keeps its ETag) until one of its contests changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlsplit
+
+from icalendar import Calendar, Event, vDuration
+from icalendar.enums import STATUS
+
+from notify.messages import ContestInfo
+
+PRODID = "-//contestbell//contest reminders//EN"
+#: SEQUENCE counts minutes from here to the event's revision, so a later version supersedes an earlier one
+SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+#: how often subscribed calendar apps should fetch a feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL)
+FEED_REFRESH = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Revised:
+    """A contest as of its last revision: when it was added or ingest last noticed it change."""
+
+    contest: ContestInfo
+    at: datetime
+    cancelled: bool = False
+
+
+def contest_uid(contest: ContestInfo) -> str:
+    """The same UID in every file about a contest: calendars then move or cancel the event they have."""
+    return f"contest-{quote(contest.site, safe='')}-{quote(contest.key, safe='')}@contestbell"
+
+
+def sequence_at(revised: datetime) -> int:
+    return max(0, int((revised - SEQUENCE_EPOCH).total_seconds() // 60))
+
+
+def contest_event(entry: Revised) -> Event:
+    """One VEVENT, times in UTC. The contest's link becomes URL only when it is http(s) (it comes from a site)."""
+    contest = entry.contest
+    start = contest.start.astimezone(UTC)
+    end = start + timedelta(seconds=contest.duration) if contest.duration > 0 else None
+    revised = entry.at.astimezone(UTC).replace(microsecond=0)
+    web_link = urlsplit(contest.url).scheme in ("http", "https")
+    return Event.new(uid=contest_uid(contest), start=start, end=end, summary=contest.title,
+                     url=contest.url if web_link else None, description=f"{contest.site_label}\n{contest.url}",
+                     stamp=revised, last_modified=revised, sequence=sequence_at(revised),
+                     status=STATUS.CANCELLED if entry.cancelled else STATUS.CONFIRMED)
+
+
+def contests_calendar(contests: Sequence[ContestInfo], now: datetime, *, cancelled: bool = False) -> bytes:
+    """The .ics an email carries (METHOD:PUBLISH), its events revised `now`."""
+    events = [contest_event(Revised(contest, now, cancelled)) for contest in contests]
+    return Calendar.new(prodid=PRODID, method="PUBLISH", subcomponents=events).to_ical()
+
+
+def event_file(entry: Revised) -> bytes:
+    """One contest to download and import (METHOD:PUBLISH); the same bytes until the contest changes."""
+    return Calendar.new(prodid=PRODID, method="PUBLISH", uid=contest_uid(entry.contest) + "-file",
+                        subcomponents=[contest_event(entry)]).to_ical()
+
+
+def feed_calendar(entries: Sequence[Revised], *, uid: str, name: str, description: str) -> bytes:
+    """A calendar to subscribe to. Without METHOD, RFC 5545 makes DTSTAMP the moment the event was last revised
+    in the store, which is what keeps the bytes the same between requests; `uid` names the feed for good."""
+    calendar = Calendar.new(prodid=PRODID, uid=uid, name=name, description=description,
+                            refresh_interval=FEED_REFRESH, subcomponents=[contest_event(e) for e in entries])
+    calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"  # RFC 7986 requires the parameter
+    calendar.add("X-PUBLISHED-TTL", vDuration(FEED_REFRESH))
+    return calendar.to_ical()
