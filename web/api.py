@@ -1,7 +1,382 @@
-"""(being written)"""
+"""The JSON API under /api/v1/: contests (filters and keyset cursor paging), sites with their fetch health, and
+the OpenAPI document that describes both (web/openapi.py).
 
-from aiohttp import web
+Every GET is open to any origin (CORS) and carries an ETag (If-None-Match answers 304). A bad parameter is a
+400 `{"error": {"parameter": ..., "message": ...}}`; unknown parameters are ignored.
+
+Answers are kept for a moment in a small in-process cache (`AnswerCache`), so a busy endpoint does not ask the
+database on every request: an answer is at most `CACHE_TTL` old, and any contest change on the event bus drops
+every kept answer at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import sentry_sdk
+from aiohttp import hdrs, web
+from multidict import MultiMapping
+from tortoise.expressions import Q
+
+from fetchers.contest import iso_z
+from models.contest import Contest, Site
+from models.selection import ContestFilter
+from web.health import site_health
+from web.keys import BUS
+from web.openapi import API_PREFIX, DEFAULT_LIMIT, DOCUMENT, MAX_LIMIT, MAX_QUERY_LENGTH, UPCOMING_VALUES
+from web.responses import etag_of, etagged, json_error
+
+log = logging.getLogger("contestbell.web.api")
+
+#: how old a kept answer may be: `upcoming` depends on the clock, and fetch health changes without an event
+CACHE_TTL = 1.0
+#: how many answers are kept (the least recently used goes first); a page is at most ~150 KB
+CACHE_ENTRIES = 128
+#: how long to wait before subscribing again after the bus failed
+RESUBSCRIBE_AFTER = 1.0
+JSON = "application/json"
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
+PREFLIGHT_MAX_AGE = "86400"
+CONTEST_FIELDS = ("id", "site_id", "key", "title", "url", "start", "end", "duration", "kind")
+
+
+class BadParameter(Exception):
+    """A query parameter the API cannot use; answered with a 400 that names it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter, self.message = parameter, message
+
+
+# -- reading the query ---------------------------------------------------------------------------------------
+
+
+class Position(NamedTuple):
+    """Where a page ended, in the listing order (start, site, key): the cursor's content."""
+
+    start: datetime
+    site: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContestQuery:
+    """The contests request in canonical form: equal queries are one cache entry."""
+
+    sites: tuple[str, ...] | None
+    start_from: datetime | None
+    start_to: datetime | None
+    text: str | None
+    upcoming: bool
+    limit: int
+    after: Position | None
+
+
+def single(query: MultiMapping[str], name: str) -> str | None:
+    values = query.getall(name, [])
+    if len(values) > 1:
+        raise BadParameter(name, f"`{name}` was given {len(values)} times; give it at most once")
+    return values[0] if values else None
+
+
+def parse_moment(name: str, text: str) -> datetime:
+    """ISO 8601 with a zone (Z or an offset), in UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadParameter(name, f"`{name}` is not an ISO 8601 date and time such as 2026-11-23T10:00:00Z") from None
+    if moment.tzinfo is None:
+        raise BadParameter(name, f"`{name}` has no time zone: end it with Z (UTC) or an offset such as +03:00")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise BadParameter(name, f"`{name}` is out of range") from None
+
+
+def parse_limit(text: str | None) -> int:
+    if text is None:
+        return DEFAULT_LIMIT
+    if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadParameter("limit", f"`limit` must be a whole number from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+def parse_text(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if not 1 <= len(text) <= MAX_QUERY_LENGTH:
+        raise BadParameter("q", f"`q` must be 1 to {MAX_QUERY_LENGTH} characters (spaces around it do not count)")
+    return text
+
+
+def parse_upcoming(text: str | None) -> bool:
+    if text is None:
+        return False
+    if text not in UPCOMING_VALUES:
+        raise BadParameter("upcoming", "`upcoming` must be 1, true, 0 or false")
+    return UPCOMING_VALUES[text]
+
+
+def encode_cursor(position: Position) -> str:
+    raw = json.dumps([position.start.isoformat(), position.site, position.key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(text: str | None) -> Position | None:
+    if text is None:
+        return None
+    try:
+        start, site, key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        moment = datetime.fromisoformat(start)
+        if moment.tzinfo is None or not isinstance(site, str) or not isinstance(key, str):
+            raise ValueError("not a position")
+    except (ValueError, TypeError, binascii.Error):  # JSON and UnicodeDecodeError are ValueErrors too
+        raise BadParameter("cursor", "`cursor` is not a `next_cursor` this API gave; start without it") from None
+    return Position(moment.astimezone(UTC), site, key)
+
+
+def contest_query(query: MultiMapping[str]) -> ContestQuery:
+    """The request's parameters, checked (except whether the sites exist: that needs the database)."""
+    sites = query.getall("site", [])
+    start_from = parse_moment("from", text) if (text := single(query, "from")) is not None else None
+    start_to = parse_moment("to", text) if (text := single(query, "to")) is not None else None
+    if start_from is not None and start_to is not None and start_to <= start_from:
+        raise BadParameter("to", "`to` must be later than `from`")
+    return ContestQuery(
+        sites=tuple(sorted(set(sites))) if sites else None, start_from=start_from, start_to=start_to,
+        text=parse_text(single(query, "q")), upcoming=parse_upcoming(single(query, "upcoming")),
+        limit=parse_limit(single(query, "limit")), after=decode_cursor(single(query, "cursor")),
+    )
+
+
+# -- answering from the database -----------------------------------------------------------------------------
+
+
+def after(position: Position) -> Q:
+    """Keyset paging: rows strictly after `position` in the order (start, site, key)."""
+    return (Q(start__gt=position.start) | Q(start=position.start, site_id__gt=position.site)
+            | Q(start=position.start, site_id=position.site, key__gt=position.key))
+
+
+def contest_condition(request: ContestQuery, now: datetime) -> Q:
+    condition = ContestFilter(sites=request.sites, include=(request.text,) if request.text else ()).condition()
+    if request.start_from is not None:
+        condition &= Q(start__gte=request.start_from)
+    if request.start_to is not None:
+        condition &= Q(start__lt=request.start_to)
+    if request.upcoming:
+        condition &= Q(end__gt=now)
+    if request.after is not None:
+        condition &= after(request.after)
+    return condition
+
+
+def contest_json(row: dict[str, Any], site_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "site": row["site_id"], "site_name": site_names[row["site_id"]], "key": row["key"],
+        "title": row["title"], "url": row["url"], "start": iso_z(row["start"]), "end": iso_z(row["end"]),
+        "duration": row["duration"], "kind": row["kind"],
+    }
+
+
+async def contest_page(request: ContestQuery) -> dict[str, Any]:
+    site_names = dict(await Site.all().values_list("slug", "name"))
+    unknown = sorted(set(request.sites or ()) - site_names.keys())
+    if unknown:
+        raise BadParameter("site", f"unknown site {', '.join(unknown)}; known: {', '.join(sorted(site_names))}")
+    rows = await (Contest.filter(contest_condition(request, datetime.now(UTC)))
+                  .order_by("start", "site_id", "key").limit(request.limit + 1).values(*CONTEST_FIELDS))
+    page, more = rows[:request.limit], len(rows) > request.limit
+    last = page[-1] if page else None
+    return {
+        "contests": [contest_json(row, site_names) for row in page],
+        "next_cursor": encode_cursor(Position(last["start"], last["site_id"], last["key"])) if more and last else None,
+    }
+
+
+async def site_list() -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {"sites": [
+        {"slug": site.slug, "name": site.name, "url": site.url, "fetch_interval": site.every_seconds,
+         "health": {name: value for name, value in site_health(site, now).items() if name != "site"}}
+        for site in await Site.all().order_by("slug")
+    ]}
+
+
+# -- the cache -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A 200 body as sent, with its ETag computed once."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, payload: Any) -> Answer:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        return cls(body, etag_of(body))
+
+
+class AnswerCache:
+    """Answers by canonical request, each kept at most `ttl` seconds, at most `entries` of them.
+
+    Staleness bound: an answer is served at most `ttl` seconds after it was read from the database; a change
+    event on the bus (`clear`) drops everything, so after an ingest the next request reads the database. An
+    answer read while a change arrived is not kept (generation check), and concurrent misses for one request
+    share one database read (so an expiry under load costs one query, not one per connection).
+    """
+
+    def __init__(self, ttl: float = CACHE_TTL, entries: int = CACHE_ENTRIES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.entries, self.clock = ttl, entries, clock
+        self.kept: OrderedDict[Hashable, tuple[float, Answer]] = OrderedDict()
+        self.reading: dict[Hashable, asyncio.Future[Answer]] = {}
+        self.generation = 0
+
+    def clear(self) -> None:
+        self.generation += 1
+        self.kept.clear()
+        self.reading.clear()  # reads under way finish for their own waiters, but nobody new joins them
+
+    def fresh(self, key: Hashable) -> Answer | None:
+        kept = self.kept.get(key)
+        if kept is None:
+            return None
+        if self.clock() >= kept[0]:
+            del self.kept[key]
+            return None
+        self.kept.move_to_end(key)
+        return kept[1]
+
+    async def get(self, key: Hashable, read: Callable[[], Awaitable[Answer]]) -> Answer:
+        answer = self.fresh(key)
+        if answer is not None:
+            return answer
+        reading = self.reading.get(key)
+        if reading is None:
+            reading = self.reading[key] = asyncio.ensure_future(self.read(key, read))
+        return await asyncio.shield(reading)  # one client going away does not cancel the others' read
+
+    async def read(self, key: Hashable, read: Callable[[], Awaitable[Answer]]) -> Answer:
+        generation, me = self.generation, asyncio.current_task()
+        try:
+            answer = await read()
+        finally:
+            if self.reading.get(key) is me:
+                del self.reading[key]
+        if generation == self.generation:
+            self.kept[key] = (self.clock() + self.ttl, answer)
+            while len(self.kept) > self.entries:
+                self.kept.popitem(last=False)
+        return answer
+
+
+CACHE = web.AppKey("api_cache", AnswerCache)
+
+
+async def follow_changes(app: web.Application) -> None:
+    """Every change event clears the cache; so does (re)subscribing, as events may have been missed before."""
+    cache, bus = app[CACHE], app[BUS]
+    while True:
+        try:
+            async with bus.subscribe() as events:
+                cache.clear()
+                async for _event in events:
+                    cache.clear()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the bus is down: answers are then at most CACHE_TTL old
+            log.warning("API cache no longer hears changes, the event bus failed: %s", error)
+            sentry_sdk.capture_exception(error)
+            await asyncio.sleep(RESUBSCRIBE_AFTER)
+
+
+async def following_changes(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(follow_changes(app), name="api-cache-changes")
+    yield
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+# -- handlers ------------------------------------------------------------------------------------------------
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def open_to_any_origin(handler: Handler) -> Handler:
+    """CORS for a public, read-only API: any origin may read the answer (errors too) and its ETag."""
+
+    async def with_cors(request: web.Request) -> web.StreamResponse:
+        response = await handler(request)
+        response.headers.update(CORS_HEADERS)
+        return response
+
+    return with_cors
+
+
+async def preflight(request: web.Request) -> web.Response:
+    """The browser's OPTIONS before a cross-origin GET with custom headers (If-None-Match, say)."""
+    headers = {**CORS_HEADERS, "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+               "Access-Control-Max-Age": PREFLIGHT_MAX_AGE}
+    if asked := request.headers.get(hdrs.ACCESS_CONTROL_REQUEST_HEADERS):
+        headers["Access-Control-Allow-Headers"] = asked  # public data, no credentials: any header may come
+    return web.Response(status=204, headers=headers)
+
+
+def answered(request: web.Request, answer: Answer) -> web.Response:
+    return etagged(request, answer.body, JSON, etag=answer.etag)
+
+
+@open_to_any_origin
+async def contests(request: web.Request) -> web.Response:
+    try:
+        query = contest_query(request.query)
+        answer = await request.app[CACHE].get(query, lambda: read_contest_page(query))
+    except BadParameter as error:
+        return json_error(400, error.parameter, error.message)
+    return answered(request, answer)
+
+
+async def read_contest_page(query: ContestQuery) -> Answer:
+    return Answer.of(await contest_page(query))
+
+
+async def read_site_list() -> Answer:
+    return Answer.of(await site_list())
+
+
+@open_to_any_origin
+async def sites(request: web.Request) -> web.Response:
+    return answered(request, await request.app[CACHE].get("sites", read_site_list))
+
+
+OPENAPI_ANSWER = Answer.of(DOCUMENT)
+
+
+@open_to_any_origin
+async def openapi_document(request: web.Request) -> web.Response:
+    return answered(request, OPENAPI_ANSWER)
 
 
 def add_api_routes(app: web.Application) -> None:
-    pass
+    app[CACHE] = AnswerCache()
+    app.cleanup_ctx.append(following_changes)
+    for path, handler in (("/contests", contests), ("/sites", sites), ("/openapi.json", openapi_document)):
+        app.router.add_get(API_PREFIX + path, handler)
+        app.router.add_route(hdrs.METH_OPTIONS, API_PREFIX + path, preflight)

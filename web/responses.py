@@ -21,9 +21,10 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def etagged(request: web.Request, body: bytes, content_type: str, *, cache_control: str = "no-cache",
-            headers: dict[str, str] | None = None) -> web.Response:
-    """`body` with its ETag, or an empty 304 when the client already has it."""
-    etag = etag_of(body)
+            headers: dict[str, str] | None = None, etag: str | None = None) -> web.Response:
+    """`body` with its ETag, or an empty 304 when the client already has it. A body kept in memory can pass
+    its `etag` (from `etag_of`) computed once instead of hashing it on every request."""
+    etag = etag or etag_of(body)
     common = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding", **(headers or {})}
     if matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=common)

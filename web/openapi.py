@@ -1,0 +1,175 @@
+"""The JSON API's contract: the OpenAPI 3.1 document served at /api/v1/openapi.json, and the limits that
+web/api.py enforces (defined here so the document and the code cannot disagree).
+
+tests/web/test_openapi.py checks real responses against this document with openapi-core.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_PREFIX = "/api/v1"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+MAX_QUERY_LENGTH = 100
+#: the accepted spellings of `upcoming`, and what each means
+UPCOMING_VALUES = {"1": True, "true": True, "0": False, "false": False}
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(type_name: str, **rules: Any) -> Schema:
+    return {"type": [type_name, "null"], **rules}
+
+
+MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC, e.g. 2026-11-23T10:00:00Z"}
+
+SCHEMAS: dict[str, Schema] = {
+    "Contest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "site", "site_name", "key", "title", "url", "start", "end", "duration", "kind"],
+        "properties": {
+            "id": {"type": "integer", "description": "contestbell's own id"},
+            "site": {"type": "string", "description": "the site's slug, as in /api/v1/sites"},
+            "site_name": {"type": "string"},
+            "key": {"type": "string", "description": "the site's own id of the contest, unique per site"},
+            "title": {"type": "string"},
+            "url": {"type": "string", "format": "uri"},
+            "start": MOMENT,
+            "end": MOMENT,
+            "duration": {"type": "integer", "minimum": 0, "description": "seconds"},
+            "kind": nullable("string", description="the site's kind of contest (e.g. a division), when it says"),
+        },
+    },
+    "ContestPage": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["contests", "next_cursor"],
+        "properties": {
+            "contests": {"type": "array", "items": ref("Contest"), "maxItems": MAX_LIMIT},
+            "next_cursor": nullable("string", description="pass as `cursor` for the next page; null on the last"),
+        },
+    },
+    "SiteHealth": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["ok", "stale", "last_try", "last_success", "consecutive_failures", "last_error"],
+        "properties": {
+            "ok": {"type": "boolean", "description": "fetched recently and the last fetch succeeded"},
+            "stale": {"type": "boolean", "description": "no successful fetch for 3 fetch intervals"},
+            "last_try": nullable("string", format="date-time"),
+            "last_success": nullable("string", format="date-time"),
+            "consecutive_failures": {"type": "integer", "minimum": 0},
+            "last_error": nullable("string"),
+        },
+    },
+    "Site": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["slug", "name", "url", "fetch_interval", "health"],
+        "properties": {
+            "slug": {"type": "string", "description": "the value of `site` in /api/v1/contests"},
+            "name": {"type": "string"},
+            "url": {"type": "string", "format": "uri"},
+            "fetch_interval": {"type": "integer", "minimum": 1, "description": "seconds between fetches"},
+            "health": ref("SiteHealth"),
+        },
+    },
+    "SiteList": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["sites"],
+        "properties": {"sites": {"type": "array", "items": ref("Site")}},
+    },
+    "Error": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["parameter", "message"],
+                "properties": {
+                    "parameter": nullable("string", description="the query parameter at fault"),
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def query(name: str, description: str, schema: Schema, **extra: Any) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
+
+
+CONTEST_PARAMETERS = [
+    query("site", "Only these sites (repeat the parameter for several); an unknown slug is an error.",
+          {"type": "array", "items": {"type": "string"}}, style="form", explode=True),
+    query("from", "Only contests starting at or after this moment (ISO 8601 with a zone: Z or +03:00).",
+          {"type": "string", "format": "date-time"}),
+    query("to", "Only contests starting before this moment (ISO 8601 with a zone); must be after `from`.",
+          {"type": "string", "format": "date-time"}),
+    query("q", "Only contests whose title contains this text (case-insensitive).",
+          {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH}),
+    query("upcoming", "1 or true: only contests that have not ended yet (running ones included).",
+          {"type": "string", "enum": list(UPCOMING_VALUES)}),
+    query("limit", "Contests per page.",
+          {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+    query("cursor", "`next_cursor` of the previous page (with the same filters).", {"type": "string"}),
+]
+
+ETAG_HEADER = {"ETag": {"required": True, "schema": {"type": "string"},
+                        "description": "send it back in If-None-Match to get 304 while nothing changed"}}
+
+
+def json_content(schema: Schema) -> Schema:
+    return {"application/json": {"schema": schema}}
+
+
+def ok(description: str, schema: Schema) -> Schema:
+    return {"description": description, "headers": ETAG_HEADER, "content": json_content(schema)}
+
+
+NOT_MODIFIED = {"description": "Not Modified: the ETag in If-None-Match is still current", "headers": ETAG_HEADER}
+BAD_PARAMETER = {"description": "A query parameter is wrong; the error names it", "content": json_content(ref("Error"))}
+
+
+def operation(operation_id: str, summary: str, responses: dict[str, Schema],
+              parameters: list[Schema] | None = None) -> Schema:
+    get = {"operationId": operation_id, "summary": summary, "parameters": parameters or [], "responses": responses}
+    return {"get": get}
+
+
+DOCUMENT: Schema = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "contestbell API",
+        "version": "1.0.0",
+        "description": ("Programming contests gathered from the contest sites, and how fresh each site's data is. "
+                        "Times are ISO 8601 in UTC. Every GET is open to any origin (CORS) and carries an ETag."),
+    },
+    "paths": {
+        f"{API_PREFIX}/contests": operation(
+            "listContests",
+            "Contests ordered by start, then site, then key; cancelled contests are left out.",
+            {"200": ok("A page of contests", ref("ContestPage")), "304": NOT_MODIFIED, "400": BAD_PARAMETER},
+            CONTEST_PARAMETERS,
+        ),
+        f"{API_PREFIX}/sites": operation(
+            "listSites", "Every site with its fetch interval and fetch health.",
+            {"200": ok("The sites, by slug", ref("SiteList")), "304": NOT_MODIFIED},
+        ),
+        f"{API_PREFIX}/openapi.json": operation(
+            "openapiDocument", "This document.",
+            {"200": ok("The OpenAPI document", {"type": "object"}), "304": NOT_MODIFIED},
+        ),
+    },
+    "components": {"schemas": SCHEMAS},
+}
