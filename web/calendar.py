@@ -1,0 +1,210 @@
+"""The calendar page's rules as plain functions: what a query string asks for (view, day, filters, zone),
+which stretch of time a view covers in the viewer's zone, the days of a month or week grid, and the links
+that keep a view's filters (so a view can be shared by its address)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from urllib.parse import quote, urlencode
+
+from multidict import MultiMapping
+
+from models.selection import ContestFilter
+from notify.i18n import N_
+from notify.zones import parse_zone, zone_of
+
+#: the list view shows what starts within this long from now (and what is running)
+LIST_SPAN = timedelta(weeks=4)
+MAX_HOURS = 24 * 366
+GOOGLE_CALENDAR = "https://calendar.google.com/calendar/render"
+
+
+class View(StrEnum):
+    LIST = "list"
+    MONTH = "month"
+    WEEK = "week"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarQuery:
+    """What the address asks for. `zone_name` is None when neither the URL nor the cookie chose a zone."""
+
+    view: View = View.LIST
+    day: date | None = None  # any day of the month or week shown; None: today in the viewer's zone
+    sites: tuple[str, ...] = ()  # () means every site
+    keyword: str = ""
+    min_hours: float | None = None
+    max_hours: float | None = None
+    zone_name: str | None = None
+    zone_in_url: bool = False
+    problems: tuple[str, ...] = field(default=())  # texts (marked for translation) about what was ignored
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone_of(self.zone_name or "UTC")
+
+    def contest_filter(self) -> ContestFilter:
+        return ContestFilter(
+            sites=self.sites or None, include=(self.keyword,) if self.keyword else (),
+            min_duration=round(self.min_hours * 3600) if self.min_hours is not None else None,
+            max_duration=round(self.max_hours * 3600) if self.max_hours is not None else None,
+        )
+
+    def filtered(self) -> bool:
+        return bool(self.sites or self.keyword or self.min_hours is not None or self.max_hours is not None)
+
+    def parameters(self, **changes: object) -> list[tuple[str, str]]:
+        """The query string pairs of this view (with `changes` applied): defaults are left out, the zone only
+        when the address named it (a zone from the cookie stays the viewer's own)."""
+        query = replace(self, **changes) if changes else self
+        pairs: list[tuple[str, str]] = []
+        if query.view is not View.LIST:
+            pairs.append(("view", query.view.value))
+            if query.day is not None:
+                pairs.append(("date", query.day.isoformat()))
+        pairs.extend(("site", site) for site in query.sites)
+        if query.keyword:
+            pairs.append(("q", query.keyword))
+        for name in ("min_hours", "max_hours"):
+            value = getattr(query, name)
+            if value is not None:
+                pairs.append((name, f"{value:g}"))
+        if query.zone_in_url and query.zone_name:
+            pairs.append(("tz", query.zone_name))
+        return pairs
+
+    def link(self, **changes: object) -> str:
+        """A relative address ("?view=month&date=...") for this view with `changes`."""
+        return "?" + urlencode(self.parameters(**changes)) if self.parameters(**changes) else "?"
+
+
+def parse_query(query: MultiMapping[str], zone_cookie: str | None, known_sites: Iterable[str]) -> CalendarQuery:
+    """Read a calendar address. Nothing in it is an error: what cannot be read is ignored and named in
+    `problems`, so the visitor sees the calendar and why their parameter did not apply."""
+    problems: list[str] = []
+    view = parse_view(query.get("view", ""), problems)
+    day = parse_day(query.get("date", ""), problems)
+    known = set(known_sites)
+    sites = tuple(dict.fromkeys(site for site in query.getall("site", []) if site in known))
+    keyword = " ".join(query.get("q", "").split())[:100]
+    min_hours = parse_hours(query.get("min_hours", ""), problems)
+    max_hours = parse_hours(query.get("max_hours", ""), problems)
+    zone_name, in_url = choose_zone(query.get("tz", ""), zone_cookie, problems)
+    return CalendarQuery(view, day, sites, keyword, min_hours, max_hours, zone_name, in_url, tuple(problems))
+
+
+def parse_view(text: str, problems: list[str]) -> View:
+    try:
+        return View(text) if text else View.LIST
+    except ValueError:
+        problems.append(N_("Unknown view: showing the list."))
+        return View.LIST
+
+
+def parse_day(text: str, problems: list[str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(N_("The date must look like 2026-11-01: showing today."))
+        return None
+
+
+def parse_hours(text: str, problems: list[str]) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        hours = float(text.replace(",", "."))
+    except ValueError:
+        hours = -1.0
+    if not 0 <= hours <= MAX_HOURS:  # also refuses nan and inf
+        problems.append(N_("A duration must be a number of hours, like 2 or 1.5: that limit was ignored."))
+        return None
+    return hours
+
+
+def choose_zone(from_url: str, from_cookie: str | None, problems: list[str]) -> tuple[str | None, bool]:
+    """(zone name, whether the address named it). The address wins over the cookie; an unknown zone in the
+    address is reported (times are then in UTC), a stale cookie is quietly ignored."""
+    if from_url.strip():
+        zone = parse_zone(from_url)
+        if zone is not None:
+            return zone, True
+        problems.append(N_("Unknown time zone: times are shown in UTC. Try a name like Europe/Berlin."))
+        return "UTC", False
+    return (parse_zone(from_cookie) if from_cookie else None), False
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """When `day` begins in `zone`, in UTC (DST-correct: the local clock's 00:00 of that day)."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def month_days(day: date) -> list[date]:
+    """The days of the month grid holding `day`: whole weeks from Monday to Sunday."""
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start = first - timedelta(days=first.weekday())
+    end = following + timedelta(days=(7 - following.weekday()) % 7)
+    return [start + timedelta(days=n) for n in range((end - start).days)]
+
+
+def week_days(day: date) -> list[date]:
+    monday = day - timedelta(days=day.weekday())
+    return [monday + timedelta(days=n) for n in range(7)]
+
+
+def shift(view: View, day: date, steps: int) -> date:
+    """The day of the previous (-1) or next (+1) month or week."""
+    if view is View.WEEK:
+        return day + timedelta(weeks=steps)
+    month_index = day.year * 12 + day.month - 1 + steps
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def grid_days(view: View, day: date) -> list[date]:
+    return month_days(day) if view is View.MONTH else week_days(day)
+
+
+def period(view: View, day: date, zone: tzinfo, now: datetime) -> tuple[datetime, datetime]:
+    """The UTC stretch a view covers: from now for the list (running contests are added by the caller), the
+    grid's days in the viewer's zone for the month and week."""
+    if view is View.LIST:
+        return now, now + LIST_SPAN
+    days = grid_days(view, day)
+    return local_midnight(days[0], zone), local_midnight(days[-1] + timedelta(days=1), zone)
+
+
+def by_local_day(starts: Sequence[tuple[datetime, object]], zone: tzinfo) -> dict[date, list[object]]:
+    """Items by the day they start on in `zone` (the order given is kept within a day)."""
+    days: dict[date, list[object]] = {}
+    for start, item in starts:
+        days.setdefault(start.astimezone(zone).date(), []).append(item)
+    return days
+
+
+def calendar_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_link(title: str, start: datetime, end: datetime, details: str) -> str:
+    """Google Calendar's "new event" page filled in with the contest (an empty event lasts a minute)."""
+    end = max(end, start + timedelta(minutes=1))
+    return GOOGLE_CALENDAR + "?" + urlencode({
+        "action": "TEMPLATE", "text": title, "dates": f"{calendar_stamp(start)}/{calendar_stamp(end)}",
+        "details": details,
+    }, quote_via=quote)
+
+
+def with_parameter(pairs: Sequence[tuple[str, str]], name: str, value: str) -> str:
+    """The query string `pairs` with `name` set to `value` (the language switcher's links)."""
+    return "?" + urlencode([*(pair for pair in pairs if pair[0] != name), (name, value)])
+
+
+def query_pairs(query: Mapping[str, str] | MultiMapping[str]) -> list[tuple[str, str]]:
+    items = query.items()
+    return [(name, value) for name, value in items if name != "partial"]

@@ -1,0 +1,168 @@
+// contestbell calendar: the page works without this script. With it, the page
+// - shows times in the browser's time zone (remembered in the "tz" cookie) unless the address or the cookie chose one,
+// - follows /ws: on every contest change it fetches the same view again (partial=1) and swaps it in without a reload,
+//   highlights the changed contest and announces the change in the aria-live region,
+// - leaves empty fields out of the filter form's address.
+(function () {
+  "use strict";
+
+  var HIGHLIGHT_MS = 4000;
+  var MAX_BACKOFF_MS = 30000;
+  var root = document.documentElement;
+  var waiting = [];       // changes heard but not yet shown
+  var inFlight = null;    // the running re-fetch, if any
+  var again = false;      // another re-fetch is needed once the running one ends
+
+  function region() { return document.getElementById("calendar"); }
+
+  function partialAddress() {
+    var address = new URL(window.location.href);
+    address.searchParams.set("partial", "1");
+    return address.toString();
+  }
+
+  function focusedLink(old) {
+    var active = document.activeElement;
+    return active && old.contains(active) && active.getAttribute("href");
+  }
+
+  function swap(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    var fresh = holder.content.firstElementChild;
+    var old = region();
+    if (!fresh || !old || fresh.id !== "calendar") { return false; }
+    var href = focusedLink(old);
+    old.replaceWith(fresh);
+    if (href) {
+      var same = Array.prototype.find.call(fresh.querySelectorAll("a[href]"), function (a) {
+        return a.getAttribute("href") === href;
+      });
+      (same || fresh).focus();
+    }
+    return true;
+  }
+
+  function refresh() {
+    if (inFlight) { again = true; return inFlight; }
+    var batch = waiting;
+    waiting = [];
+    inFlight = fetch(partialAddress(), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("calendar answered " + response.status); }
+        return response.text();
+      })
+      .then(function (html) {
+        if (swap(html)) { show(batch); }
+      })
+      .catch(function () { waiting = batch.concat(waiting); })
+      .then(function () {
+        inFlight = null;
+        root.dataset.refreshed = String((Number(root.dataset.refreshed) || 0) + 1);
+        if (again) { again = false; return refresh(); }
+      });
+    return inFlight;
+  }
+
+  function contestElement(change) {
+    var id = change.site + ":" + change.key;
+    var items = document.querySelectorAll("#calendar [data-contest]");
+    return Array.prototype.find.call(items, function (item) { return item.dataset.contest === id; }) || null;
+  }
+
+  function timeOf(change, element) {
+    var shown = element && element.querySelector("time.start");
+    if (shown) { return shown.textContent.trim(); }
+    try {
+      return new Intl.DateTimeFormat(root.lang, {
+        timeZone: region().dataset.zone, weekday: "short", day: "numeric", month: "short",
+        hour: "2-digit", minute: "2-digit"
+      }).format(new Date(change.start));
+    } catch (error) {
+      return change.start;
+    }
+  }
+
+  function sentence(change, element) {
+    var live = document.getElementById("live");
+    var template = live && live.dataset[change.kind];
+    if (!template) { return ""; }
+    var values = { title: change.title || "", old_title: change.old_title || "", time: timeOf(change, element) };
+    return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
+  }
+
+  function show(changes) {
+    var said = [];
+    changes.forEach(function (change) {
+      var element = contestElement(change);
+      if (element) {
+        element.classList.add("changed");
+        window.setTimeout(function () { element.classList.remove("changed"); }, HIGHLIGHT_MS);
+      }
+      var text = sentence(change, element);
+      if (text && said.indexOf(text) < 0) { said.push(text); }
+    });
+    var live = document.getElementById("live");
+    if (live && said.length) { live.textContent = said.slice(0, 3).join(" · "); }
+  }
+
+  function listen() {
+    var delay = 1000;
+    var greetedBefore = false;
+
+    function connect() {
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      var socket = new WebSocket(scheme + window.location.host + "/ws");
+      socket.addEventListener("message", function (message) {
+        var data;
+        try { data = JSON.parse(message.data); } catch (error) { return; }
+        if (data.type === "hello") {
+          delay = 1000;
+          root.dataset.live = "connected";
+          if (greetedBefore) { refresh(); }  // changes may have been missed while away
+          greetedBefore = true;
+        } else if (data.type === "change") {
+          waiting.push(data);
+          refresh();
+        }
+      });
+      socket.addEventListener("close", function () {
+        root.dataset.live = "reconnecting";
+        window.setTimeout(connect, delay);
+        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+      });
+    }
+    connect();
+  }
+
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { return ""; }
+  }
+
+  function adoptBrowserZone() {
+    var current = region();
+    var zone = browserZone();
+    if (!current || current.dataset.zoneChosen === "1" || !zone) { return; }
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+    var input = document.getElementById("tz");
+    if (input) { input.value = zone; }
+    if (zone !== current.dataset.zone) { refresh(); }
+  }
+
+  function keepAddressesShort() {
+    window.addEventListener("pageshow", function () {  // back to a page whose form was sent: fields usable again
+      document.querySelectorAll("form[method=get] input:disabled").forEach(function (input) { input.disabled = false; });
+    });
+    document.querySelectorAll("form[method=get]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("input[name]").forEach(function (input) {
+          if (input.type !== "checkbox" && input.value === "") { input.disabled = true; }
+        });
+      });
+    });
+  }
+
+  adoptBrowserZone();
+  keepAddressesShort();
+  if ("WebSocket" in window) { listen(); }
+}());
