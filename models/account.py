@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from tortoise import fields
 from tortoise.models import Model
 
 DEFAULT_OFFSETS = (86400, 3600)
+#: random bytes in a personal feed token: 192 bits, 32 URL-safe characters
+CALENDAR_TOKEN_BYTES = 24
+#: what a feed token can look like (the column holds 64 characters); anything else is unknown without a query
+_CALENDAR_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def default_offsets() -> list[int]:
@@ -34,6 +41,30 @@ class Account(Model):
 
     class Meta:
         table = "account"
+
+    async def calendar_feed_token(self) -> str:
+        """The token of this account's personal iCal feed, made on first use; two chats asking at the same
+        moment get the same token (only the first write lands)."""
+        if self.calendar_token is None:
+            await Account.filter(id=self.id, calendar_token__isnull=True).update(calendar_token=new_calendar_token())
+            self.calendar_token = await Account.filter(id=self.id).first().values_list("calendar_token", flat=True)
+        return self.calendar_token
+
+    async def reset_calendar_token(self) -> str:
+        """A new token: the feed's old address stops working at once."""
+        self.calendar_token = new_calendar_token()
+        await Account.filter(id=self.id).update(calendar_token=self.calendar_token)
+        return self.calendar_token
+
+    @classmethod
+    async def by_calendar_token(cls, token: str) -> Account | None:
+        if not _CALENDAR_TOKEN.fullmatch(token):
+            return None
+        return await cls.get_or_none(calendar_token=token)
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
 
 
 class TelegramChat(Model):

@@ -2,10 +2,10 @@
 single-event downloads, all written with the icalendar library.
 
 Every file gives a contest the same UID (its site and the site's own key), so a calendar app that has the event
-moves or cancels it instead of adding another. SEQUENCE (and DTSTAMP) come from the moment the event was last
-revised, in minutes since 2024, so a later version always supersedes an earlier one: an email's event is revised
-when the email is written; a feed's event when ingest last noticed a change to the contest. A feed therefore
-stays byte-identical (and keeps its ETag) until one of its contests changes.
+moves or cancels it instead of adding another. DTSTAMP is the moment the event was last revised and SEQUENCE
+counts the seconds from 2024 to it, so a later version always supersedes an earlier one: an email's event is
+revised when the email is written; a feed's event when ingest last noticed a change to the contest. A feed
+therefore stays byte-identical (and keeps its ETag) until one of its contests changes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from icalendar.enums import STATUS
 from notify.messages import ContestInfo
 
 PRODID = "-//contestbell//contest reminders//EN"
-#: SEQUENCE counts minutes from here to the event's revision, so a later version supersedes an earlier one
+#: SEQUENCE counts seconds from here to the event's revision, so a later version supersedes an earlier one
+#: (a 32-bit integer, as RFC 5545 has it, lasts until 2092)
 SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 #: how often subscribed calendar apps should fetch a feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL)
 FEED_REFRESH = timedelta(hours=1)
@@ -42,18 +43,18 @@ def contest_uid(contest: ContestInfo) -> str:
 
 
 def sequence_at(revised: datetime) -> int:
-    return max(0, int((revised - SEQUENCE_EPOCH).total_seconds() // 60))
+    return max(0, int((revised - SEQUENCE_EPOCH).total_seconds()))
 
 
 def contest_event(entry: Revised) -> Event:
-    """One VEVENT, times in UTC. The contest's link becomes URL only when it is http(s) (it comes from a site)."""
+    """One VEVENT, times in UTC. The contest's link is offered only when it is http(s) (it comes from a site)."""
     contest = entry.contest
     start = contest.start.astimezone(UTC)
     end = start + timedelta(seconds=contest.duration) if contest.duration > 0 else None
     revised = entry.at.astimezone(UTC).replace(microsecond=0)
-    web_link = urlsplit(contest.url).scheme in ("http", "https")
-    return Event.new(uid=contest_uid(contest), start=start, end=end, summary=contest.title,
-                     url=contest.url if web_link else None, description=f"{contest.site_label}\n{contest.url}",
+    link = contest.url if urlsplit(contest.url).scheme in ("http", "https") else None
+    return Event.new(uid=contest_uid(contest), start=start, end=end, summary=contest.title, url=link,
+                     description=f"{contest.site_label}\n{link}" if link else contest.site_label,
                      stamp=revised, last_modified=revised, sequence=sequence_at(revised),
                      status=STATUS.CANCELLED if entry.cancelled else STATUS.CONFIRMED)
 
