@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from notify.i18n import LOCALES
@@ -18,12 +19,18 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "__": None}
 
 
 def marked_texts() -> set[str]:
+    """What scripts/i18n extracts: the Python code and the page templates named in locales/babel.cfg."""
+    with (LOCALES / "babel.cfg").open() as mapping:
+        method_map, options_map = parse_mapping_cfg(mapping)
     texts = set()
-    for folder in ("bot", "notify", "web"):
-        for _file, _line, message, _comments, _context in extract_from_dir(
-                REPO / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
-            texts.add(message if isinstance(message, str) else message[0])
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            REPO, method_map, options_map, keywords=KEYWORDS):
+        texts.add(message if isinstance(message, str) else message[0])
     return texts
+
+
+def test_the_page_templates_are_read():
+    assert "Add to Google Calendar" in marked_texts()
 
 
 def catalog(language: str):

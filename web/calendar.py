@@ -159,9 +159,9 @@ def week_days(day: date) -> list[date]:
 
 
 def shift(view: View, day: date, steps: int) -> date:
-    """The day of the previous (-1) or next (+1) month or week."""
+    """The first day of the previous (-1) or next (+1) month or week."""
     if view is View.WEEK:
-        return day + timedelta(weeks=steps)
+        return week_days(day)[0] + timedelta(weeks=steps)
     month_index = day.year * 12 + day.month - 1 + steps
     return date(month_index // 12, month_index % 12 + 1, 1)
 

@@ -1,0 +1,275 @@
+"""The calendar pages over HTTP against a real database: the list of the next 4 weeks, filters, month and week
+grids in the viewer's zone, languages, bad parameters, escaping, headers and the versioned static files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from selectolax.lexbor import LexborHTMLParser
+
+from models.contest import Contest
+from web.app import make_web_app
+from web.calendar import month_days
+
+pytestmark = pytest.mark.db
+
+XSS = "<script>alert(1)</script> Round"
+MARCH_10_2230Z = datetime(2031, 3, 10, 22, 30, tzinfo=UTC)  # a Monday; already Tuesday in Tokyo
+SUNDAY_2000Z = datetime(2031, 3, 16, 20, 0, tzinfo=UTC)  # the week's last day in UTC, the next week's first in Tokyo
+
+
+@pytest.fixture
+async def client(db) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(make_web_app(), host="127.0.0.1")) as client:
+        yield client
+
+
+async def add(title: str, start: datetime, hours: float = 2, site: str = "codeforces", **fields) -> Contest:
+    duration = round(hours * 3600)
+    return await Contest.create(site_id=site, key=title.replace(" ", "-"), title=title, start=start,
+                                end=start + timedelta(seconds=duration), duration=duration,
+                                url=fields.pop("url", f"https://example.org/{site}/{title.replace(' ', '-')}"),
+                                **fields)
+
+
+async def page(client: TestClient, path: str, **headers: str) -> LexborHTMLParser:
+    response = await client.get(path, headers=headers)
+    assert response.status == 200, await response.text()
+    assert response.content_type == "text/html"
+    return LexborHTMLParser(await response.text())
+
+
+def titles(html: LexborHTMLParser, within: str = "#calendar") -> list[str]:
+    return [node.text(strip=True) for node in html.css(f"{within} .contest .title")]
+
+
+def days_of(html: LexborHTMLParser) -> dict[str, list[str]]:
+    """Grid day (ISO date) -> the titles placed on it."""
+    return {day.css_first("h3 time").attributes["datetime"]: [t.text(strip=True) for t in day.css(".title")]
+            for day in html.css("#calendar .grid .day")}
+
+
+def link_query(html: LexborHTMLParser, selector: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(html.css_first(selector).attributes["href"]).query)
+
+
+async def test_the_list_shows_the_next_four_weeks_with_running_contests_marked(client):
+    now = datetime.now(UTC)
+    await add("Running Round", now - timedelta(hours=1), hours=3)
+    await add("Tomorrow Round", now + timedelta(days=1), site="atcoder")
+    await add("Soon Round", now + timedelta(hours=2))
+    await add("Far Round", now + timedelta(days=29))
+    await add("Finished Round", now - timedelta(hours=5), hours=2)
+    await add("Cancelled Round", now + timedelta(days=2), cancelled=True)
+
+    html = await page(client, "/")
+    assert titles(html) == ["Running Round", "Soon Round", "Tomorrow Round"]
+    running = html.css("#calendar .contest.running")
+    assert [node.css_first(".title").text(strip=True) for node in running] == ["Running Round"]
+    assert "running now" in running[0].text()
+    assert all("running now" not in node.text() for node in html.css("#calendar .contest:not(.running)"))
+    first = html.css_first("#calendar .contest:not(.running) time.start")
+    assert datetime.fromisoformat(first.attributes["datetime"]) == (now + timedelta(hours=2)).replace(microsecond=0)
+    assert html.css_first("#calendar .contest").attributes["data-contest"] == "codeforces:Running-Round"
+
+
+async def test_each_contest_links_to_its_site_google_calendar_and_its_ics(client):
+    contest = await add("Linked Round", datetime.now(UTC) + timedelta(days=3), hours=2.5)
+    item = (await page(client, "/")).css_first("#calendar .contest")
+    links = [a.attributes["href"] for a in item.css("a")]
+    assert links[0] == "https://example.org/codeforces/Linked-Round"
+    google = urlsplit(links[1])
+    assert (google.scheme, google.netloc, google.path) == ("https", "calendar.google.com", "/calendar/render")
+    fields = parse_qs(google.query)
+    start, end = contest.start.astimezone(UTC), contest.end.astimezone(UTC)
+    assert fields["action"] == ["TEMPLATE"] and fields["text"] == ["Linked Round"]
+    assert fields["dates"] == [f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}"]
+    assert fields["details"] == ["Codeforces\nhttps://example.org/codeforces/Linked-Round"]
+    assert links[2] == f"/contest/{contest.id}.ics"
+
+
+async def test_each_filter_narrows_the_list_and_is_kept_in_the_form_and_links(client):
+    soon = datetime.now(UTC) + timedelta(days=1)
+    await add("Codeforces Round 1000 (Div. 2)", soon, hours=2)
+    await add("Educational Codeforces Round 170", soon + timedelta(hours=1), hours=2)
+    await add("AtCoder Beginner Contest 400", soon + timedelta(hours=2), hours=1.67, site="atcoder")
+    await add("Marathon Match", soon + timedelta(hours=3), hours=240, site="atcoder")
+    assert len(titles(await page(client, "/"))) == 4
+
+    html = await page(client, "/?site=atcoder")
+    assert titles(html) == ["AtCoder Beginner Contest 400", "Marathon Match"]
+    checked = [box.attributes["value"] for box in html.css("input[name=site]") if "checked" in box.attributes]
+    assert checked == ["atcoder"]
+    assert len(titles(await page(client, "/?site=atcoder&site=codeforces"))) == 4
+
+    html = await page(client, "/?q=round")
+    assert titles(html) == ["Codeforces Round 1000 (Div. 2)", "Educational Codeforces Round 170"]
+    assert html.css_first("input[name=q]").attributes["value"] == "round"
+
+    assert titles(await page(client, "/?max_hours=1.75")) == ["AtCoder Beginner Contest 400"]
+    assert titles(await page(client, "/?min_hours=3")) == ["Marathon Match"]
+    html = await page(client, "/?site=codeforces&q=educational&min_hours=1.5&max_hours=2")
+    assert titles(html) == ["Educational Codeforces Round 170"]
+    assert html.css_first("input[name=min_hours]").attributes["value"] == "1.5"
+    month = link_query(html, '.views a[href*="view=month"]')
+    assert month == {"view": ["month"], "site": ["codeforces"], "q": ["educational"], "min_hours": ["1.5"],
+                     "max_hours": ["2"]}
+    assert "site=codeforces" in html.css_first("footer a").attributes["href"]  # the iCal feed of these sites
+
+
+async def test_month_and_week_place_contests_on_the_viewers_days(client):
+    await add("Monday Night Round", MARCH_10_2230Z)
+    await add("Sunday Round", SUNDAY_2000Z)
+    await add("Cancelled Round", MARCH_10_2230Z, cancelled=True)
+
+    utc = days_of(await page(client, "/?view=week&date=2031-03-12"))
+    assert list(utc) == [f"2031-03-{day}" for day in range(10, 17)]
+    assert utc["2031-03-10"] == ["Monday Night Round"] and utc["2031-03-16"] == ["Sunday Round"]
+
+    tokyo = await page(client, "/?view=week&date=2031-03-12&tz=Asia/Tokyo")
+    placed = days_of(tokyo)
+    assert placed["2031-03-10"] == [] and placed["2031-03-11"] == ["Monday Night Round"]
+    assert "Sunday Round" not in sum(placed.values(), [])  # Monday the 17th in Tokyo: next week
+    assert tokyo.css_first("#calendar time.start").text(strip=True) == "07:30"
+    assert days_of(await page(client, "/?view=week&date=2031-03-17&tz=Asia/Tokyo"))["2031-03-17"] == ["Sunday Round"]
+    assert tokyo.css_first("#calendar").attributes["data-zone"] == "Asia/Tokyo"
+    assert link_query(tokyo, "a[rel=prev]") == {"view": ["week"], "date": ["2031-03-03"], "tz": ["Asia/Tokyo"]}
+    assert link_query(tokyo, "a[rel=next]") == {"view": ["week"], "date": ["2031-03-17"], "tz": ["Asia/Tokyo"]}
+
+    los_angeles = days_of(await page(client, "/?view=month&date=2031-03-01&tz=America/Los_Angeles"))
+    assert list(los_angeles) == [day.isoformat() for day in month_days(MARCH_10_2230Z.date())]
+    assert los_angeles["2031-03-10"] == ["Monday Night Round"] and los_angeles["2031-03-16"] == ["Sunday Round"]
+    month = await page(client, "/?view=month&date=2031-03-20&tz=Asia/Tokyo")
+    assert days_of(month)["2031-03-17"] == ["Sunday Round"]
+    assert month.css_first("#view-title").text(strip=True) == "March 2031"
+    assert "outside" in month.css_first("#calendar .day").attributes["class"]  # Monday 24 February
+    assert link_query(month, "a[rel=next]")["date"] == ["2031-04-01"]
+
+
+async def test_the_zone_cookie_applies_unless_the_address_names_one(client):
+    await add("Monday Night Round", MARCH_10_2230Z)
+    client.session.cookie_jar.update_cookies({"tz": "Asia/Tokyo"})
+    html = await page(client, "/?view=week&date=2031-03-10")
+    assert days_of(html)["2031-03-11"] == ["Monday Night Round"]
+    assert html.css_first("#calendar").attributes["data-zone-chosen"] == "1"
+    assert "tz" not in link_query(html, "a[rel=next]")  # the cookie's zone is not written into shared links
+    html = await page(client, "/?view=week&date=2031-03-10&tz=utc")
+    assert days_of(html)["2031-03-10"] == ["Monday Night Round"]
+
+
+async def test_without_a_chosen_zone_times_are_utc_and_the_script_may_pick_one(client):
+    html = await page(client, "/")
+    section = html.css_first("#calendar")
+    assert section.attributes["data-zone"] == "UTC" and section.attributes["data-zone-chosen"] == "0"
+    assert html.css_first("input[name=tz]").attributes["value"] == "UTC"
+
+
+@pytest.mark.parametrize("bad", ["Mars/Olympus", "UTC+15", "<b>x</b>"])
+async def test_an_unknown_zone_is_reported_and_utc_is_used(client, bad):
+    await add("Monday Night Round", MARCH_10_2230Z)
+    response = await client.get("/", params={"view": "week", "date": "2031-03-10", "tz": bad})
+    assert response.status == 200
+    html = LexborHTMLParser(await response.text())
+    problem = html.css_first("[role=alert]").text()
+    assert "Unknown time zone" in problem and "UTC" in problem
+    assert html.css_first("#calendar").attributes["data-zone"] == "UTC"
+    assert days_of(html)["2031-03-10"] == ["Monday Night Round"]
+
+
+async def test_unreadable_parameters_are_explained_and_ignored(client):
+    await add("Soon Round", datetime.now(UTC) + timedelta(hours=3))
+    html = await page(client, "/?view=year&date=tomorrow&min_hours=lots&max_hours=-1&site=nosuchsite")
+    problems = [node.text() for node in html.css("[role=alert]")]
+    assert len(problems) == 4 and any("hours" in text for text in problems) and any("2026-11-01" in p for p in problems)
+    assert titles(html) == ["Soon Round"]  # the list, unfiltered
+
+
+async def test_pages_speak_russian_by_choice_cookie_or_browser(client):
+    """Needs the Russian catalog with the page texts (/work/tmp-i18n/pages.json merged)."""
+    await add("Soon Round", datetime.now(UTC) + timedelta(hours=3))
+    response = await client.get("/?lang=ru")
+    html = LexborHTMLParser(await response.text())
+    assert html.css_first("html").attributes["lang"] == "ru"
+    assert response.cookies["lang"].value == "ru"
+    assert html.css_first("h1").text() == "Календарь контестов"
+    assert "Добавить в Google Календарь" in html.css_first("#calendar .contest").text()
+    html = await page(client, "/?view=month&date=2031-03-01")  # the cookie is remembered
+    assert html.css_first("#view-title").text(strip=True) == "Март 2031"
+    client.session.cookie_jar.clear()
+    html = await page(client, "/", **{"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+    assert html.css_first("html").attributes["lang"] == "ru"
+    html = await page(client, "/", **{"Accept-Language": "de, en;q=0.5"})
+    assert html.css_first("html").attributes["lang"] == "en" and html.css_first("h1").text() == "Contest calendar"
+
+
+async def test_a_title_with_a_script_is_shown_as_text(client):
+    now = datetime.now(UTC)
+    await add(XSS, now + timedelta(hours=3), url="javascript:alert(2)")
+    await add('"><img src=x onerror=alert(3)>', now + timedelta(hours=4))
+    await add("Long Round", now - timedelta(hours=1), hours=5)
+    for path in ("/", "/?partial=1", "/?view=month", "/?view=week&lang=ru", '/?q="><svg onload=alert(4)>',
+                 "/?tz=<script>alert(5)</script>"):
+        response = await client.get(path)
+        body = await response.text()
+        assert "<script>alert" not in body and "<img src=x" not in body and "<svg" not in body, path
+        html = LexborHTMLParser(body)
+        scripts = html.css("script")
+        assert all(script.attributes.get("src", "").startswith("/static/") for script in scripts), path
+        assert all(not script.text().strip() for script in scripts)
+        handlers = [(node.tag, name) for node in html.css("*") for name in node.attributes if name.startswith("on")]
+        assert handlers == [], path
+        assert not html.css("[style]") and not html.css("style"), path
+        assert all(not a.attributes.get("href", "").startswith("javascript:") for a in html.css("a")), path
+    listed = titles(await page(client, "/"))
+    assert XSS in listed and '"><img src=x onerror=alert(3)>' in listed
+
+
+async def test_pages_carry_security_headers_and_no_store_of_stale_copies(client):
+    for path in ("/", "/?partial=1", "/?view=month"):
+        response = await client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert "Cookie" in response.headers["Vary"]
+
+
+async def test_the_partial_view_is_just_the_calendar(client):
+    await add("Soon Round", datetime.now(UTC) + timedelta(hours=3))
+    body = await (await client.get("/?partial=1&tz=Asia/Tokyo")).text()
+    assert body.lstrip().startswith('<section id="calendar"') and body.rstrip().endswith("</section>")
+    assert "<html" not in body and "Soon Round" in body and 'data-zone="Asia/Tokyo"' in body
+
+
+async def test_static_files_have_versioned_addresses_cached_for_a_year(client):
+    html = await page(client, "/")
+    addresses = [html.css_first("link[rel=stylesheet]").attributes["href"],
+                 html.css_first("script").attributes["src"]]
+    assert "defer" in html.css_first("script").attributes
+    for address, kind in zip(addresses, ("text/css", "text/javascript"), strict=True):
+        assert re.fullmatch(r"/static/calendar\.(css|js)\?v=[0-9a-f]{10}", address)
+        response = await client.get(address, headers={"Accept-Encoding": "gzip"})
+        assert response.status == 200 and response.content_type == kind
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["Content-Encoding"] == "gzip"
+        again = await client.get(address, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status == 304
+        stale = await client.get(address.split("?")[0] + "?v=0000000000")
+        assert stale.status == 200 and stale.headers["Cache-Control"] == "no-cache"
+    assert (await client.get("/static/nothing.js")).status == 404
+    assert (await client.get("/static/..%2Fpages.py")).status == 404
+
+
+async def test_the_page_is_small(client):
+    now = datetime.now(UTC)
+    for n in range(60):
+        await add(f"Round {n}", now + timedelta(hours=5 * n + 1), site=("codeforces", "atcoder", "leetcode")[n % 3])
+    response = await client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert int(response.headers["Content-Length"]) < 14_000  # 60 contests fit in the first round trips
