@@ -13,6 +13,7 @@ from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
 from bot import (
+    calendar,
     email,
     errors,
     filters,
@@ -32,8 +33,8 @@ from bot.channels import ChannelPostsAsMessages
 from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
-FEATURES = (start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, email, snooze,
-            membership)
+FEATURES = (start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, email, calendar,
+            snooze, membership)
 
 
 def make_bot(token: str, api_base: str) -> Bot:

@@ -18,6 +18,7 @@ COMMANDS = (
     ("language", __("Language of the bot")),
     ("settings", __("All settings at a glance")),
     ("email", __("Email reminders: /email you@example.org")),
+    ("calendar", __("Your contests in Google Calendar (iCal feed link)")),
     ("stop", __("Pause all reminders")),
     ("start", __("Start, or resume reminders")),
     ("help", __("What each command does")),

@@ -20,6 +20,7 @@ def help_text() -> str:
         _("/timezone Europe/Berlin or /timezone UTC+3 — times are shown in your zone"),
         _("/language — English or Russian"),
         _("/settings — everything at a glance, with buttons"),
+        _("/calendar — a link to your contests for Google Calendar or any calendar app"),
         _("/stop — pause reminders (settings are kept); /start — resume"),
         "",
         _("In any chat, type @{bot} or @{bot} codeforces to share upcoming contests."),

@@ -65,6 +65,7 @@ async def telegram_bot(settings: Settings, app: web.Application, *, may_poll: bo
     bot = make_bot(settings.telegram_token, settings.telegram_api_base)
     dispatcher = make_dispatcher(make_i18n())
     dispatcher["email"] = email_context(settings)
+    dispatcher["base_url"] = settings.base_url()  # personal calendar feed links (/calendar)
     if settings.public_url:
         attach_webhook(app, dispatcher, bot, webhook_secret(settings), settings.public_url)
         log.info("Telegram bot: webhook at %s%s", settings.public_url.rstrip("/"), WEBHOOK_PATH)

@@ -62,7 +62,7 @@ async def test_command_for_another_bot_is_ignored(telegram):
 async def test_help_lists_the_commands_with_examples(telegram):
     reply = await telegram.reply_to(private_message("/help"))
     for command in ("/upcoming", "/sites", "/remind 1d 1h 10m", "/filter exclude kotlin", "/timezone", "/language",
-                    "/settings", "/stop", "@simrsjsonbot codeforces"):
+                    "/settings", "/stop", "/calendar", "@simrsjsonbot codeforces"):
         assert command in reply.text
 
 

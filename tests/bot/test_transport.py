@@ -48,7 +48,7 @@ async def test_webhook_mode_registers_the_webhook_with_its_secret_and_the_comman
     english = {c["command"]: c["description"] for c in by_language[None]}
     russian = {c["command"]: c["description"] for c in by_language["ru"]}
     assert set(english) == set(russian) >= {"start", "help", "upcoming", "sites", "remind", "filter", "timezone",
-                                            "language", "settings", "stop"}
+                                            "language", "settings", "stop", "calendar"}
     assert english["stop"] == "Pause all reminders" and russian["stop"] == "Приостановить напоминания"
 
 

@@ -1,0 +1,111 @@
+"""/calendar against the fake Bot API: the personal feed's address (served by the same web app, fetched over
+HTTP), the reset button that makes the old address 404, admins only in groups, and Russian."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from icalendar import Calendar
+
+from bot.calendar import CalendarReset, feed_url
+from bot.screens import OpenSection
+from models.account import Account
+from tests.bot.conftest import ADMIN_ID, BotUnderTest
+from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
+
+pytestmark = pytest.mark.db
+
+FEED = re.compile(r"https?://\S+/calendar/([A-Za-z0-9_-]+)\.ics")
+
+
+@pytest.fixture
+async def bot(telegram: BotUnderTest) -> AsyncIterator[BotUnderTest]:
+    """The bot with feed links pointing at the web app that serves its webhook (and the feeds)."""
+    telegram.dispatcher["base_url"] = str(telegram.client.make_url("")).rstrip("/")
+    yield telegram
+
+
+def token_in(text: str) -> str:
+    match = FEED.search(text)
+    assert match, text
+    return match.group(1)
+
+
+async def feed_status(bot: BotUnderTest, token: str) -> int:
+    response = await bot.client.get(f"/calendar/{token}.ics")
+    if response.status == 200:
+        Calendar.from_ical(await response.read())  # it is a calendar
+    return response.status
+
+
+async def account_of(chat_id: int) -> Account:
+    return await Account.get(telegram_chats__chat_id=chat_id)
+
+
+def test_feed_url_joins_the_base_and_the_token():
+    assert feed_url("https://bell.example.org/", "abc_-1") == "https://bell.example.org/calendar/abc_-1.ics"
+
+
+async def test_calendar_shows_a_working_feed_url_with_a_reset_button(bot):
+    reply = await bot.reply_to(private_message("/calendar"))
+
+    token = token_in(reply.text)
+    assert token == (await account_of(USER_ID)).calendar_token and len(token) >= 22
+    assert f"{bot.client.make_url('')}".rstrip("/") + f"/calendar/{token}.ics" in reply.text
+    assert "Google Calendar" in reply.text
+    assert [(b["text"], b["callback_data"]) for b in reply.buttons()] == [("Reset link", CalendarReset().pack())]
+    assert await feed_status(bot, token) == 200
+    again = await bot.reply_to(private_message("/calendar"))
+    assert token_in(again.text) == token  # made once, shown again
+
+
+async def test_the_reset_button_makes_a_new_link_and_the_old_one_404(bot):
+    old = token_in((await bot.reply_to(private_message("/calendar"))).text)
+
+    edit = await bot.reply_to(callback(CalendarReset().pack()), method="editMessageText")
+
+    new = token_in(edit.text)
+    assert new != old and (await account_of(USER_ID)).calendar_token == new
+    assert [b["text"] for b in edit.buttons()] == ["Reset link"]
+    [answer] = await bot.fake.wait_for("answerCallbackQuery")
+    assert "old one no longer works" in answer.params["text"]
+    assert await feed_status(bot, old) == 404
+    assert await feed_status(bot, new) == 200
+
+
+async def test_in_a_group_anyone_sees_the_link_but_only_administrators_reset_it(bot):
+    shown = await bot.reply_to(group_message("/calendar@simrsjsonbot"))
+    token = token_in(shown.text)
+
+    pressed = callback(CalendarReset().pack(), chat_id=GROUP_ID, chat_type="group")
+    refusal = await bot.reply_to(pressed, method="answerCallbackQuery")
+
+    assert "only the chat's administrators" in refusal.params["text"]
+    assert bot.fake.sent("editMessageText") == []
+    assert (await account_of(GROUP_ID)).calendar_token == token and await feed_status(bot, token) == 200
+
+    by_admin = callback(CalendarReset().pack(), chat_id=GROUP_ID, chat_type="group", user_id=ADMIN_ID)
+    edit = await bot.reply_to(by_admin, method="editMessageText")
+    assert token_in(edit.text) != token and await feed_status(bot, token) == 404
+
+
+async def test_the_settings_section_button_opens_the_calendar_screen(bot):
+    reply = await bot.reply_to(callback(OpenSection(section="calendar").pack()))
+    assert token_in(reply.text) == (await account_of(USER_ID)).calendar_token
+
+
+async def test_without_a_base_url_the_bot_says_feeds_are_off(telegram):
+    reply = await telegram.reply_to(private_message("/calendar"))
+    assert "not available" in reply.text and not FEED.search(reply.text)
+    assert (await account_of(USER_ID)).calendar_token is None
+
+
+async def test_calendar_speaks_russian(bot):
+    """Needs the Russian catalog with /work/tmp-i18n/feeds.json merged."""
+    reply = await bot.reply_to(private_message("/calendar", language_code="ru"))
+    assert "Ваш календарь" in reply.text and "Google Календарь" in reply.text
+    assert [b["text"] for b in reply.buttons()] == ["Сбросить ссылку"]
+    edit = await bot.reply_to(callback(CalendarReset().pack(), language_code="ru"), method="editMessageText")
+    assert "Ваш календарь" in edit.text
