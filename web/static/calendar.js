@@ -71,8 +71,7 @@
   }
 
   function timeOf(change, element) {
-    var shown = element && element.querySelector("time.start");
-    if (shown) { return shown.textContent.trim(); }
+    if (element && element.dataset.when) { return element.dataset.when; }
     try {
       return new Intl.DateTimeFormat(root.lang, {
         timeZone: region().dataset.zone, weekday: "short", day: "numeric", month: "short",

@@ -1,0 +1,206 @@
+"""The calendar in a real browser (Playwright driving Debian's Chromium) against the real app and database:
+contests from the database, the filter form, switching views, the browser's zone, and contests ingested
+while the page is open appearing and moving without a reload. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, expect
+
+from fetchers.contest import Contest as Fetched
+from fetchers.events import LocalBus
+from fetchers.ingest import ingest
+from tests.web.browser import chromium, opened, screenshot
+from web.app import make_web_app
+
+pytestmark = pytest.mark.db
+
+#: a page must show a change this soon after ingest
+LIVE_WITHIN = 1.0
+
+
+class Site:
+    """The real app on 127.0.0.1 and the bus that its live pages listen to."""
+
+    def __init__(self, server: TestServer, bus: LocalBus) -> None:
+        self.server, self.bus = server, bus
+
+    def url(self, path: str = "/") -> str:
+        return str(self.server.make_url(path))
+
+    async def fetched(self, site: str, contests: list[Fetched]) -> None:
+        """What the pipeline does with a successful fetch: ingest it, then publish its changes on the bus."""
+        report = await ingest(site, contests, datetime.now(UTC))
+        await self.bus.publish(report.events())
+
+
+@pytest.fixture
+async def site(db) -> AsyncIterator[Site]:
+    bus = LocalBus()
+    server = TestServer(make_web_app(bus=bus), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield Site(server, bus)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as browser:
+        yield browser
+
+
+def hours_from_now(hours: float) -> datetime:
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+
+
+def codeforces(key: str, title: str, start: datetime, hours: float = 2) -> Fetched:
+    return Fetched("codeforces", key, title, f"https://codeforces.com/contest/{key}", start, round(hours * 3600))
+
+
+def atcoder(key: str, title: str, start: datetime, hours: float = 1.67) -> Fetched:
+    return Fetched("atcoder", key, title, f"https://atcoder.jp/contests/{key}", start, round(hours * 3600))
+
+
+async def titles(page: Page) -> list[str]:
+    return [text.strip() for text in await page.locator("#calendar .contest .title").all_inner_texts()]
+
+
+async def seed(site: Site) -> tuple[list[Fetched], list[Fetched]]:
+    cf = [codeforces("2040", "Codeforces Round 1000 (Div. 2)", hours_from_now(20)),
+          codeforces("2041", "Educational Codeforces Round 170", hours_from_now(45))]
+    ac = [atcoder("abc400", "AtCoder Beginner Contest 400", hours_from_now(30))]
+    await site.fetched("codeforces", cf)
+    await site.fetched("atcoder", ac)
+    return cf, ac
+
+
+async def test_the_calendar_shows_the_database_and_the_form_filters_it(site, browser):
+    await seed(site)
+    async with opened(browser, site.url()) as page:
+        assert await titles(page) == ["Codeforces Round 1000 (Div. 2)", "AtCoder Beginner Contest 400",
+                                      "Educational Codeforces Round 170"]
+        await screenshot(page, "calendar-list")
+        filters = page.locator("details.filters")
+        assert not await filters.evaluate("details => details.open")  # closed: the contests come first on a phone
+        await page.get_by_text("Filters and time zone").click()
+        await page.get_by_label("AtCoder", exact=True).check()
+        await page.get_by_role("button", name="Show").click()
+        await expect(page.locator("#calendar .contest")).to_have_count(1)
+        assert await titles(page) == ["AtCoder Beginner Contest 400"]
+        assert "site=atcoder" in page.url and "q=" not in page.url  # empty fields stay out of the address
+        await page.get_by_label("Title contains").fill("nothing like this")
+        await page.get_by_role("button", name="Show").click()
+        await expect(page.locator("#calendar .empty")).to_be_visible()
+        await screenshot(page, "calendar-filtered")
+
+
+async def test_views_switch_by_clicking_and_keep_the_filter(site, browser):
+    _cf, ac = await seed(site)
+    async with opened(browser, site.url("/?site=atcoder")) as page:
+        await page.get_by_role("link", name="Month", exact=True).click()
+        await expect(page.locator("#calendar.month")).to_be_visible()
+        assert "view=month" in page.url and "site=atcoder" in page.url
+        day = ac[0].start.date().isoformat()
+        cell = page.locator(f'#calendar .day:has(h3 time[datetime="{day}"])')
+        await expect(cell.locator(".title")).to_have_text("AtCoder Beginner Contest 400")
+        assert await page.locator("#calendar .contest").count() == 1
+        await screenshot(page, "calendar-month")
+        await page.get_by_role("link", name="Week", exact=True).click()
+        await expect(page.locator("#calendar.week .day")).to_have_count(7)
+        await page.get_by_role("link", name="Next →").click()
+        await expect(page.locator("#calendar.week")).to_be_visible()
+        assert "date=" in page.url
+        await screenshot(page, "calendar-week")
+        await page.get_by_role("link", name="List", exact=True).click()
+        await expect(page.locator("#calendar.list")).to_be_visible()
+        assert await titles(page) == ["AtCoder Beginner Contest 400"]
+
+
+async def test_times_follow_the_browsers_zone(site, browser):
+    start = hours_from_now(30).replace(hour=22, minute=30)  # 07:30 the next day in Tokyo
+    await site.fetched("codeforces", [codeforces("2040", "Codeforces Round 1000", start)])
+    async with opened(browser, site.url(), timezone_id="Asia/Tokyo") as page:
+        await expect(page.locator("#calendar")).to_have_attribute("data-zone", "Asia/Tokyo")
+        await expect(page.locator("#calendar time.start")).to_have_text("07:30")
+        assert await page.locator("#tz").input_value() == "Asia/Tokyo"
+        cookies = {cookie["name"]: cookie["value"] for cookie in await page.context.cookies()}
+        assert cookies["tz"] == "Asia/Tokyo"
+        await page.reload()  # now the server renders the remembered zone itself
+        await expect(page.locator("#calendar")).to_have_attribute("data-zone-chosen", "1")
+        await expect(page.locator("#calendar time.start")).to_have_text("07:30")
+        await screenshot(page, "calendar-tokyo")
+    async with opened(browser, site.url("/?tz=Europe/Berlin"), timezone_id="Asia/Tokyo") as page:
+        await expect(page.locator("#calendar time.start")).to_have_text("23:30")  # the address wins
+
+
+async def changed_within(page: Page, change, selector: str, name: str) -> float:
+    """Run `change` (ingest and publish) and measure how long until `selector` is on the page."""
+    started = time.monotonic()
+    await change()
+    await page.wait_for_selector(selector, state="attached", timeout=5000)
+    elapsed = time.monotonic() - started
+    await screenshot(page, name)
+    assert elapsed < LIVE_WITHIN, f"{name}: the page showed the change after {elapsed:.2f} s"
+    return elapsed
+
+
+async def test_ingested_changes_appear_on_the_open_page_without_a_reload(site, browser):
+    cf, ac = await seed(site)
+    async with opened(browser, site.url(), width=420) as page:
+        await expect(page.locator("html")).to_have_attribute("data-live", "connected")
+        await page.evaluate("window.sameDocument = 'yes'")
+        await page.evaluate("window.loads = performance.getEntriesByType('navigation').length")
+
+        new = codeforces("2042", "Codeforces Round 1001 (Div. 1)", hours_from_now(25))
+        await changed_within(page, lambda: site.fetched("codeforces", [*cf, new]),
+                             '[data-contest="codeforces:2042"]', "live-new")
+        assert await titles(page) == ["Codeforces Round 1000 (Div. 2)", "Codeforces Round 1001 (Div. 1)",
+                                      "AtCoder Beginner Contest 400", "Educational Codeforces Round 170"]
+        await expect(page.locator("#live")).to_contain_text("New contest: Codeforces Round 1001 (Div. 1)")
+
+        moved = codeforces("2040", cf[0].title, hours_from_now(50))
+        moved_at = moved.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        await changed_within(page, lambda: site.fetched("codeforces", [moved, cf[1], new]),
+                             f'[data-contest="codeforces:2040"] time[datetime="{moved_at}"]', "live-moved")
+        assert await titles(page) == ["Codeforces Round 1001 (Div. 1)", "AtCoder Beginner Contest 400",
+                                      "Educational Codeforces Round 170", "Codeforces Round 1000 (Div. 2)"]
+        await expect(page.locator('[data-contest="codeforces:2040"]')).to_have_class("contest changed")
+        await expect(page.locator("#live")).to_contain_text(
+            f"Codeforces Round 1000 (Div. 2) moved to {moved.start:%a %-d %b, %H:%M}")
+
+        renamed = atcoder("abc400", "AtCoder Beginner Contest 400 (rated)", ac[0].start)
+        await changed_within(page, lambda: site.fetched("atcoder", [renamed]),
+                             'text="AtCoder Beginner Contest 400 (rated)"', "live-renamed")
+
+        assert await page.evaluate("window.sameDocument") == "yes"  # the page was never reloaded
+        assert await page.evaluate("performance.getEntriesByType('navigation').length") == await page.evaluate(
+            "window.loads")
+
+
+async def test_the_keyboard_reaches_the_calendar_and_the_zone_picker_with_a_visible_focus(site, browser):
+    start = hours_from_now(30).replace(hour=22, minute=30)  # 04:00 the next day in Kolkata
+    await site.fetched("codeforces", [codeforces("2040", "Codeforces Round 1000", start)])
+    async with opened(browser, site.url()) as page:
+        await page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to the contests")
+        await expect(skip).to_be_focused()
+        assert await skip.evaluate("link => getComputedStyle(link).outlineStyle") == "solid"
+        assert (await skip.bounding_box())["y"] >= 0  # shown when focused
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#calendar")).to_be_focused()
+        change = page.get_by_role("link", name="Change the time zone")
+        await change.focus()
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#tz")).to_be_visible()  # the closed filters open for the link
+        await page.locator("#tz").fill("Asia/Kolkata")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#calendar time.start")).to_have_text("04:00")
+        assert "tz=Asia%2FKolkata" in page.url
+        await screenshot(page, "calendar-keyboard")
