@@ -140,12 +140,13 @@ async def test_times_follow_the_browsers_zone(site, browser):
         await expect(page.locator("#calendar time.start")).to_have_text("23:30")  # the address wins
 
 
-async def changed_within(page: Page, change, selector: str, name: str) -> float:
-    """Run `change` (ingest and publish) and measure how long until `selector` is on the page."""
+async def changed_within(page: Page, change, selector: str, name: str, state: str = "attached") -> float:
+    """Run `change` (ingest and publish) and measure how long until `selector` is on the page (or gone)."""
     started = time.monotonic()
     await change()
-    await page.wait_for_selector(selector, state="attached", timeout=5000)
+    await page.wait_for_selector(selector, state=state, timeout=5000)
     elapsed = time.monotonic() - started
+    print(f"{name}: shown {elapsed * 1000:.0f} ms after the ingest began")
     await screenshot(page, name)
     assert elapsed < LIVE_WITHIN, f"{name}: the page showed the change after {elapsed:.2f} s"
     return elapsed
@@ -178,6 +179,11 @@ async def test_ingested_changes_appear_on_the_open_page_without_a_reload(site, b
         renamed = atcoder("abc400", "AtCoder Beginner Contest 400 (rated)", ac[0].start)
         await changed_within(page, lambda: site.fetched("atcoder", [renamed]),
                              'text="AtCoder Beginner Contest 400 (rated)"', "live-renamed")
+
+        await site.fetched("codeforces", [moved, new])  # one fetch without it: not cancelled yet
+        await changed_within(page, lambda: site.fetched("codeforces", [moved, new]),
+                             '[data-contest="codeforces:2041"]', "live-cancelled", state="detached")
+        await expect(page.locator("#live")).to_contain_text("Educational Codeforces Round 170 was cancelled")
 
         assert await page.evaluate("window.sameDocument") == "yes"  # the page was never reloaded
         assert await page.evaluate("performance.getEntriesByType('navigation').length") == await page.evaluate(
