@@ -23,12 +23,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sentry_sdk
 from aiohttp import hdrs, web
 from multidict import MultiMapping
 from tortoise.expressions import Q
+from yarl import URL
 
 from fetchers.contest import iso_z
 from models.contest import Contest, Site
@@ -160,6 +162,13 @@ def contest_query(query: MultiMapping[str]) -> ContestQuery:
         text=parse_text(single(query, "q")), upcoming=parse_upcoming(single(query, "upcoming")),
         limit=parse_limit(single(query, "limit")), after=decode_cursor(single(query, "cursor")),
     )
+
+
+@lru_cache(maxsize=CACHE_ENTRIES)
+def parsed_query(raw_query_string: str) -> ContestQuery:
+    """`contest_query` of a raw (still %-encoded) query string. Parsing is pure, so the last few are remembered
+    and a busy URL skips it (a BadParameter is not remembered: it is raised again)."""
+    return contest_query(URL.build(query_string=raw_query_string, encoded=True).query)
 
 
 # -- answering from the database -----------------------------------------------------------------------------
@@ -346,7 +355,7 @@ def answered(request: web.Request, answer: Answer) -> web.Response:
 @open_to_any_origin
 async def contests(request: web.Request) -> web.Response:
     try:
-        query = contest_query(request.query)
+        query = parsed_query(request.rel_url.raw_query_string)
         answer = await request.app[CACHE].get(query, lambda: read_contest_page(query))
     except BadParameter as error:
         return json_error(400, error.parameter, error.message)
