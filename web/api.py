@@ -121,7 +121,14 @@ def parse_text(text: str | None) -> str | None:
     text = text.strip()
     if not 1 <= len(text) <= MAX_QUERY_LENGTH:
         raise BadParameter("q", f"`q` must be 1 to {MAX_QUERY_LENGTH} characters (spaces around it do not count)")
+    if has_control_characters(text):
+        raise BadParameter("q", "`q` must not contain control characters")
     return text
+
+
+def has_control_characters(text: str) -> bool:
+    """Titles have none, and PostgreSQL refuses NUL in text outright."""
+    return any(ord(character) < 0x20 or ord(character) == 0x7F for character in text)
 
 
 def parse_upcoming(text: str | None) -> bool:
@@ -143,11 +150,12 @@ def decode_cursor(text: str | None) -> Position | None:
     try:
         start, site, key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         moment = datetime.fromisoformat(start)
-        if moment.tzinfo is None or not isinstance(site, str) or not isinstance(key, str):
+        if moment.tzinfo is None or not isinstance(site, str) or not isinstance(key, str) \
+                or has_control_characters(site + key):
             raise ValueError("not a position")
-    except (ValueError, TypeError, binascii.Error):  # JSON and UnicodeDecodeError are ValueErrors too
+        return Position(moment.astimezone(UTC), site, key)
+    except (ValueError, TypeError, OverflowError, binascii.Error):  # JSON and Unicode errors are ValueErrors
         raise BadParameter("cursor", "`cursor` is not a `next_cursor` this API gave; start without it") from None
-    return Position(moment.astimezone(UTC), site, key)
 
 
 def contest_query(query: MultiMapping[str]) -> ContestQuery:

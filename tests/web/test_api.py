@@ -123,7 +123,7 @@ async def test_from_and_to_take_any_zone_and_compare_in_utc(client, calendar):
 
 @pytest.mark.parametrize(("parameter", "value"), [
     ("from", "2026-11-23T10:00:00"), ("from", "2026-11-23"), ("from", "yesterday"), ("from", ""),
-    ("to", "2026-13-01T00:00:00Z"), ("to", "10:00Z"),
+    ("to", "2026-13-01T00:00:00Z"), ("to", "10:00Z"), ("from", "0001-01-01T00:30:00+01:00"),
 ])
 async def test_naive_or_invalid_times_are_errors(client, calendar, parameter, value):
     message = await rejected(client, parameter, urlencode({parameter: value}))
@@ -143,8 +143,8 @@ async def test_q_matches_titles_case_insensitively_and_literally(client, calenda
     assert await listed(client, q="round", site="codeforces", **{"from": z(NOW)}) == ["a", "b"]
 
 
-@pytest.mark.parametrize("value", ["", "   ", "x" * 101])
-async def test_q_must_be_1_to_100_characters(client, calendar, value):
+@pytest.mark.parametrize("value", ["", "   ", "x" * 101, "a\x00b", "\x00", "tab\there"])
+async def test_q_must_be_1_to_100_printable_characters(client, calendar, value):
     await rejected(client, "q", urlencode({"q": value}))
 
 
@@ -201,6 +201,8 @@ async def test_a_page_of_exactly_the_rest_has_no_next_cursor(client, calendar):
     "garbage!", "", base64.urlsafe_b64encode(b'{"a":1}').decode(), base64.urlsafe_b64encode(b'[1,2,3]').decode(),
     base64.urlsafe_b64encode(b'["2026-11-23T10:00:00","codeforces","1"]').decode(),  # no zone
     base64.urlsafe_b64encode(b'\xff\xfe').decode(),
+    base64.urlsafe_b64encode(b'["2026-11-23T10:00:00Z","code\\u0000forces","1"]').decode(),  # NUL: PostgreSQL
+    base64.urlsafe_b64encode(b'["9999-12-31T23:59:59-05:00","codeforces","1"]').decode(),  # past year 9999 in UTC
 ])
 async def test_an_invalid_cursor_is_an_error(client, calendar, cursor):
     await rejected(client, "cursor", urlencode({"cursor": cursor}))
