@@ -4,10 +4,11 @@ that keep a view's filters (so a view can be shared by its address)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import TypeVar
 from urllib.parse import quote, urlencode
 
 from multidict import MultiMapping
@@ -19,7 +20,9 @@ from notify.zones import parse_zone, zone_of
 #: the list view shows what starts within this long from now (and what is running)
 LIST_SPAN = timedelta(weeks=4)
 MAX_HOURS = 24 * 366
+FIRST_YEAR, LAST_YEAR = 1970, 2200
 GOOGLE_CALENDAR = "https://calendar.google.com/calendar/render"
+Item = TypeVar("Item")
 
 
 class View(StrEnum):
@@ -40,7 +43,7 @@ class CalendarQuery:
     max_hours: float | None = None
     zone_name: str | None = None
     zone_in_url: bool = False
-    problems: tuple[str, ...] = field(default=())  # texts (marked for translation) about what was ignored
+    problems: tuple[str, ...] = ()  # texts (marked for translation) about what was ignored
 
     @property
     def zone(self) -> tzinfo:
@@ -78,7 +81,7 @@ class CalendarQuery:
 
     def link(self, **changes: object) -> str:
         """A relative address ("?view=month&date=...") for this view with `changes`."""
-        return "?" + urlencode(self.parameters(**changes)) if self.parameters(**changes) else "?"
+        return "?" + urlencode(self.parameters(**changes))
 
 
 def parse_query(query: MultiMapping[str], zone_cookie: str | None, known_sites: Iterable[str]) -> CalendarQuery:
@@ -108,10 +111,13 @@ def parse_day(text: str, problems: list[str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
+        day = None
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:  # far years would overflow the grid's arithmetic
         problems.append(N_("The date must look like 2026-11-01: showing today."))
         return None
+    return day
 
 
 def parse_hours(text: str, problems: list[str]) -> float | None:
@@ -179,9 +185,9 @@ def period(view: View, day: date, zone: tzinfo, now: datetime) -> tuple[datetime
     return local_midnight(days[0], zone), local_midnight(days[-1] + timedelta(days=1), zone)
 
 
-def by_local_day(starts: Sequence[tuple[datetime, object]], zone: tzinfo) -> dict[date, list[object]]:
+def by_local_day(starts: Sequence[tuple[datetime, Item]], zone: tzinfo) -> dict[date, list[Item]]:
     """Items by the day they start on in `zone` (the order given is kept within a day)."""
-    days: dict[date, list[object]] = {}
+    days: dict[date, list[Item]] = {}
     for start, item in starts:
         days.setdefault(start.astimezone(zone).date(), []).append(item)
     return days
@@ -205,6 +211,6 @@ def with_parameter(pairs: Sequence[tuple[str, str]], name: str, value: str) -> s
     return "?" + urlencode([*(pair for pair in pairs if pair[0] != name), (name, value)])
 
 
-def query_pairs(query: Mapping[str, str] | MultiMapping[str]) -> list[tuple[str, str]]:
-    items = query.items()
-    return [(name, value) for name, value in items if name != "partial"]
+def query_pairs(query: MultiMapping[str]) -> list[tuple[str, str]]:
+    """The address's parameters, without the script's `partial`."""
+    return [(name, value) for name, value in query.items() if name != "partial"]

@@ -139,32 +139,18 @@ def formatters(language: str) -> dict[str, Any]:
 
 
 async def calendar_page(request: web.Request) -> web.Response:
+    """The whole page, or with `partial=1` only the calendar part (what the script swaps in on a change)."""
     i18n = request.app[I18N]
     language = page_language(i18n, request)
     sites = dict(await Site.all().order_by("name").values_list("slug", "name"))
     zone_cookie = request.cookies.get(ZONE_COOKIE)
     query = parse_query(request.query, unquote(zone_cookie) if zone_cookie else None, sites)
-    now = datetime.now(UTC)
-    today = now.astimezone(query.zone).date()
-    day = query.day or today
-    begin, end = period(query.view, day, query.zone, now)
-    contests = [shown(contest, sites.get(contest.site_id, contest.site_id), query.zone, now)
-                for contest in await contests_of(query, begin, end, now)]
-    context = {
-        "query": query, "View": View, "day": day, "language": language, "sites": sites, "contests": contests,
-        "zone_name": query.zone_name or "UTC", "zone_chosen": query.zone_name is not None,
-        "previous": shift(query.view, day, -1), "next": shift(query.view, day, 1),
-        **formatters(language),
-    }
     partial = request.query.get("partial") == "1"
+    context = await calendar_context(query, sites, language)
     with speaking(i18n, language):
-        context["title"] = view_title(query, day, language)
-        if query.view is View.LIST:
-            context["running"], context["days"] = list_sections(contests, query.zone)
-        else:
-            context["days"] = grid(query, day, today, contests)
+        context.update(view_sections(query, context["day"], context["today"], context["contests"], language))
         if not partial:
-            context.update(page_frame(request, query, i18n, language))
+            context.update(page_frame(request, query, i18n))
         body = aiohttp_jinja2.render_string("calendar_part.html" if partial else "calendar.html", request, context)
     response = web.Response(text=body, content_type="text/html", headers={
         "Cache-Control": "no-cache", "Vary": "Accept-Encoding, Accept-Language, Cookie", "Content-Language": language,
@@ -173,7 +159,33 @@ async def calendar_page(request: web.Request) -> web.Response:
     return response
 
 
-def page_frame(request: web.Request, query: CalendarQuery, i18n: I18n, language: str) -> dict[str, Any]:
+async def calendar_context(query: CalendarQuery, sites: dict[str, str], language: str) -> dict[str, Any]:
+    """The contests of the view, shown in the viewer's zone, and what the navigation links need."""
+    now = datetime.now(UTC)
+    today = now.astimezone(query.zone).date()
+    day = query.day or today
+    begin, end = period(query.view, day, query.zone, now)
+    contests = [shown(contest, sites.get(contest.site_id, contest.site_id), query.zone, now)
+                for contest in await contests_of(query, begin, end, now)]
+    return {
+        "query": query, "View": View, "day": day, "today": today, "language": language, "sites": sites,
+        "contests": contests, "zone_name": query.zone_name or "UTC", "zone_chosen": query.zone_name is not None,
+        "previous": shift(query.view, day, -1), "next": shift(query.view, day, 1), **formatters(language),
+    }
+
+
+def view_sections(query: CalendarQuery, day: date, today: date, contests: list[ShownContest],
+                  language: str) -> dict[str, Any]:
+    """The view's title and its days: running and upcoming days for the list, the grid's days otherwise."""
+    sections: dict[str, Any] = {"title": view_title(query, day, language)}
+    if query.view is View.LIST:
+        sections["running"], sections["days"] = list_sections(contests, query.zone)
+    else:
+        sections["days"] = grid(query, day, today, contests)
+    return sections
+
+
+def page_frame(request: web.Request, query: CalendarQuery, i18n: I18n) -> dict[str, Any]:
     """What only the whole page needs: the language switcher, the zones offered in the form, the feed link,
     what in the address was ignored."""
     pairs, sites = query_pairs(request.query), query.sites

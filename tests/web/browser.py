@@ -64,9 +64,9 @@ class Console:
 
 @asynccontextmanager
 async def opened(browser: Browser, url: str, *, timezone_id: str = "UTC", locale: str = "en-US",
-                 width: int = 1280) -> AsyncIterator[Page]:
+                 width: int = 1280, javascript: bool = True) -> AsyncIterator[Page]:
     """A fresh browser context (no cookies) with `url` open; on leaving, the console must be clean."""
-    context = await browser.new_context(timezone_id=timezone_id, locale=locale,
+    context = await browser.new_context(timezone_id=timezone_id, locale=locale, java_script_enabled=javascript,
                                         viewport={"width": width, "height": 900})
     page = await context.new_page()
     console = Console()

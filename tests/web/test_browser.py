@@ -210,3 +210,23 @@ async def test_the_keyboard_reaches_the_calendar_and_the_zone_picker_with_a_visi
         await expect(page.locator("#calendar time.start")).to_have_text("04:00")
         assert "tz=Asia%2FKolkata" in page.url
         await screenshot(page, "calendar-keyboard")
+
+
+async def test_without_javascript_the_calendar_still_filters_switches_and_takes_a_zone(site, browser):
+    start = hours_from_now(30).replace(hour=22, minute=30)
+    await site.fetched("codeforces", [codeforces("2040", "Codeforces Round 1000", start)])
+    await site.fetched("atcoder", [atcoder("abc400", "AtCoder Beginner Contest 400", start + timedelta(hours=1))])
+    async with opened(browser, site.url(), timezone_id="Asia/Tokyo", javascript=False) as page:
+        await expect(page.locator("#calendar")).to_have_attribute("data-zone", "UTC")  # nothing detects the zone
+        await expect(page.locator("#calendar time.start").first).to_have_text("22:30")
+        await page.get_by_text("Filters and time zone").click()
+        await page.get_by_label("Codeforces", exact=True).check()
+        await page.get_by_label("Time zone").fill("Asia/Tokyo")
+        await page.get_by_role("button", name="Show").click()
+        assert await titles(page) == ["Codeforces Round 1000"]
+        await expect(page.locator("#calendar time.start")).to_have_text("07:30")
+        await page.get_by_role("link", name="Week", exact=True).click()
+        day = (start + timedelta(hours=9)).date().isoformat()
+        await expect(page.locator(f'#calendar .day:has(time[datetime="{day}"]) .title')).to_have_text(
+            "Codeforces Round 1000")
+        await screenshot(page, "calendar-no-javascript")

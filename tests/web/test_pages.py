@@ -187,6 +187,10 @@ async def test_unreadable_parameters_are_explained_and_ignored(client):
     problems = [node.text() for node in html.css("[role=alert]")]
     assert len(problems) == 4 and any("hours" in text for text in problems) and any("2026-11-01" in p for p in problems)
     assert titles(html) == ["Soon Round"]  # the list, unfiltered
+    for far in ("0001-01-01", "9999-12-31"):
+        for view in ("month", "week"):
+            html = await page(client, f"/?view={view}&date={far}&tz=America/New_York")
+            assert "2026-11-01" in html.css_first("[role=alert]").text()
 
 
 async def test_pages_speak_russian_by_choice_cookie_or_browser(client):
