@@ -154,8 +154,10 @@ async def changed_within(page: Page, change, selector: str, name: str, state: st
 
 async def test_ingested_changes_appear_on_the_open_page_without_a_reload(site, browser):
     cf, ac = await seed(site)
-    async with opened(browser, site.url(), width=420) as page:
+    async with opened(browser, site.url(), width=420) as page, \
+            opened(browser, site.url("/?site=atcoder")) as atcoder_page:
         await expect(page.locator("html")).to_have_attribute("data-live", "connected")
+        await expect(atcoder_page.locator("html")).to_have_attribute("data-live", "connected")
         await page.evaluate("window.sameDocument = 'yes'")
         await page.evaluate("window.loads = performance.getEntriesByType('navigation').length")
 
@@ -184,6 +186,11 @@ async def test_ingested_changes_appear_on_the_open_page_without_a_reload(site, b
         await changed_within(page, lambda: site.fetched("codeforces", [moved, new]),
                              '[data-contest="codeforces:2041"]', "live-cancelled", state="detached")
         await expect(page.locator("#live")).to_contain_text("Educational Codeforces Round 170 was cancelled")
+
+        live_elsewhere = atcoder_page.locator("#live")  # a page of another site hears only its own contests
+        await expect(live_elsewhere).to_have_text("AtCoder Beginner Contest 400 is now called "
+                                                  "AtCoder Beginner Contest 400 (rated)")
+        await expect(atcoder_page.locator("#calendar .title")).to_have_text("AtCoder Beginner Contest 400 (rated)")
 
         assert await page.evaluate("window.sameDocument") == "yes"  # the page was never reloaded
         assert await page.evaluate("performance.getEntriesByType('navigation').length") == await page.evaluate(

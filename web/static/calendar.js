@@ -53,7 +53,8 @@
         return response.text();
       })
       .then(function (html) {
-        if (swap(html)) { show(batch); }
+        var shownBefore = batch.filter(contestElement);  // a cancelled or moved-away contest is gone after the swap
+        if (swap(html)) { show(batch, shownBefore); }
       })
       .catch(function () { waiting = batch.concat(waiting); })
       .then(function () {
@@ -90,10 +91,12 @@
     return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
   }
 
-  function show(changes) {
+  // Highlight the changed contests and announce those this view shows (or showed: cancelled, moved away).
+  function show(changes, shownBefore) {
     var said = [];
     changes.forEach(function (change) {
       var element = contestElement(change);
+      if (!element && shownBefore.indexOf(change) < 0) { return; }  // another site, or outside this view
       if (element) {
         element.classList.add("changed");
         window.setTimeout(function () { element.classList.remove("changed"); }, HIGHLIGHT_MS);
