@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from icalendar import Calendar, Event, vDuration
@@ -26,6 +27,7 @@ PRODID = "-//contestbell//contest reminders//EN"
 SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 #: how often subscribed calendar apps should fetch a feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL)
 FEED_REFRESH = timedelta(hours=1)
+_END = b"END:VCALENDAR\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +75,21 @@ def event_file(entry: Revised) -> bytes:
 
 def feed_calendar(entries: Sequence[Revised], *, uid: str, name: str, description: str) -> bytes:
     """A calendar to subscribe to. Without METHOD, RFC 5545 makes DTSTAMP the moment the event was last revised
-    in the store, which is what keeps the bytes the same between requests; `uid` names the feed for good."""
-    calendar = Calendar.new(prodid=PRODID, uid=uid, name=name, description=description,
-                            refresh_interval=FEED_REFRESH, subcomponents=[contest_event(e) for e in entries])
+    in the store, which is what keeps the bytes the same between requests; `uid` names the feed for good.
+
+    The same bytes as `Calendar.to_ical()` with the events as subcomponents (a component writes its properties,
+    then each subcomponent, then END), but each event is written once per revision and then reused: icalendar
+    takes about 0.4 ms per event, 2 s for a feed of 5,000 contests."""
+    calendar = Calendar.new(prodid=PRODID, uid=uid, name=name, description=description, refresh_interval=FEED_REFRESH)
     calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"  # RFC 7986 requires the parameter
     calendar.add("X-PUBLISHED-TTL", vDuration(FEED_REFRESH))
-    return calendar.to_ical()
+    head = calendar.to_ical()
+    if not head.endswith(_END):
+        raise RuntimeError("icalendar no longer ends a calendar with END:VCALENDAR and a line break")
+    return head[:-len(_END)] + b"".join(event_bytes(entry) for entry in entries) + _END
+
+
+@lru_cache(maxsize=20_000)
+def event_bytes(entry: Revised) -> bytes:
+    """A VEVENT as icalendar writes it; an entry is immutable, so its bytes never change (about 400 bytes)."""
+    return contest_event(entry).to_ical()

@@ -240,6 +240,16 @@ async def test_feeds_are_byte_stable_with_an_etag_and_304_until_something_change
     assert uid("codeforces", "2102") in events_by_uid(Calendar.from_ical(await changed.read()))
 
 
+async def test_a_feed_is_exactly_what_icalendar_writes(client):
+    """Feeds reuse each event's bytes between requests; the whole must still be the library's own output."""
+    long_title = "Раунд 1; <b>, \\ é ü 🏆 " * 5  # folded over several lines, split inside no character
+    await ingest_all([fetched("codeforces", "1", long_title, timedelta(days=1)),
+                      fetched("atcoder", "abc400", "ABC 400", timedelta(days=2), 0)])
+    for path in ("/calendar.ics", await personal_path(await Account.create())):
+        body = await (await client.get(path)).read()
+        assert Calendar.from_ical(body).to_ical() == body and len(Calendar.from_ical(body).events) == 2
+
+
 async def test_a_feed_is_gzipped_for_clients_that_ask(client):
     await ingest_all([fetched("codeforces", str(n), f"Round {n}", timedelta(days=1, hours=n)) for n in range(20)])
     response = await client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
