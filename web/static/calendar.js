@@ -7,6 +7,7 @@
   "use strict";
 
   var HIGHLIGHT_MS = 4000;
+  var NOTICE_MS = 15000;    // the announcement's banner then leaves the screen
   var MAX_BACKOFF_MS = 30000;
   var root = document.documentElement;
   var waiting = [];       // changes heard but not yet shown
@@ -105,7 +106,11 @@
       if (text && said.indexOf(text) < 0) { said.push(text); }
     });
     var live = document.getElementById("live");
-    if (live && said.length) { live.textContent = said.slice(0, 3).join(" · "); }
+    if (live && said.length) {
+      var text = said.slice(0, 3).join(" · ");
+      live.textContent = text;
+      window.setTimeout(function () { if (live.textContent === text) { live.textContent = ""; } }, NOTICE_MS);
+    }
   }
 
   function listen() {
