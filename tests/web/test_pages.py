@@ -91,6 +91,8 @@ async def test_each_contest_links_to_its_site_google_calendar_and_its_ics(client
     assert fields["dates"] == [f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}"]
     assert fields["details"] == ["Codeforces\nhttps://example.org/codeforces/Linked-Round"]
     assert links[2] == f"/contest/{contest.id}.ics"
+    single = await client.get(links[2])
+    assert single.status == 200 and "SUMMARY:Linked Round" in await single.text()
 
 
 async def test_each_filter_narrows_the_list_and_is_kept_in_the_form_and_links(client):
