@@ -19,24 +19,23 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import sentry_sdk
 from aiohttp import hdrs, web
 from multidict import MultiMapping
 from tortoise.expressions import Q
 from yarl import URL
 
 from fetchers.contest import iso_z
+from fetchers.events import Event
 from models.contest import Contest, Site
 from models.selection import ContestFilter
+from web.changes import following
 from web.health import site_health
-from web.keys import BUS
 from web.openapi import API_PREFIX, DEFAULT_LIMIT, DOCUMENT, MAX_LIMIT, MAX_QUERY_LENGTH, UPCOMING_VALUES
 from web.responses import etag_of, etagged, json_error
 
@@ -46,8 +45,6 @@ log = logging.getLogger("contestbell.web.api")
 CACHE_TTL = 1.0
 #: how many answers are kept (the least recently used goes first); a page is at most ~150 KB
 CACHE_ENTRIES = 128
-#: how long to wait before subscribing again after the bus failed
-RESUBSCRIBE_AFTER = 1.0
 JSON = "application/json"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 PREFLIGHT_MAX_AGE = "86400"
@@ -270,6 +267,13 @@ class AnswerCache:
         self.kept.clear()
         self.reading.clear()  # reads under way finish for their own waiters, but nobody new joins them
 
+    def subscribed(self) -> None:
+        """Changes may have been missed while the bus was down: nothing kept can be trusted."""
+        self.clear()
+
+    async def changed(self, event: Event) -> None:
+        self.clear()
+
     def fresh(self, key: Hashable) -> Answer | None:
         kept = self.kept.get(key)
         if kept is None:
@@ -304,31 +308,6 @@ class AnswerCache:
 
 
 CACHE = web.AppKey("api_cache", AnswerCache)
-
-
-async def follow_changes(app: web.Application) -> None:
-    """Every change event clears the cache; so does (re)subscribing, as events may have been missed before."""
-    cache, bus = app[CACHE], app[BUS]
-    while True:
-        try:
-            async with bus.subscribe() as events:
-                cache.clear()
-                async for _event in events:
-                    cache.clear()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the bus is down: answers are then at most CACHE_TTL old
-            log.warning("API cache no longer hears changes, the event bus failed: %s", error)
-            sentry_sdk.capture_exception(error)
-            await asyncio.sleep(RESUBSCRIBE_AFTER)
-
-
-async def following_changes(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(follow_changes(app), name="api-cache-changes")
-    yield
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
 
 
 # -- handlers ------------------------------------------------------------------------------------------------
@@ -393,7 +372,7 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 def add_api_routes(app: web.Application) -> None:
     app[CACHE] = AnswerCache()
-    app.cleanup_ctx.append(following_changes)
+    app.cleanup_ctx.append(following(lambda app: app[CACHE], "API cache clearing"))
     for path, handler in (("/contests", contests), ("/sites", sites), ("/openapi.json", openapi_document)):
         app.router.add_get(API_PREFIX + path, handler)
         app.router.add_route(hdrs.METH_OPTIONS, API_PREFIX + path, preflight)

@@ -11,22 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 from contextlib import suppress
 
-import sentry_sdk
 from aiohttp import WSCloseCode, web
 
 from fetchers.events import Event
-from web.keys import BUS
+from web.changes import following
 
 log = logging.getLogger("contestbell.web.live")
 
 LIVE_PATH = "/ws"
 #: a socket that has this much unsent is too slow to keep up: it is closed rather than slowing the others
 MAX_BACKLOG = 1 << 20
-#: how long to wait before subscribing again after the bus failed (Redis restarting, say)
-RESUBSCRIBE_AFTER = 1.0
 HELLO = json.dumps({"type": "hello"})
 
 
@@ -41,6 +37,12 @@ class LiveHub:
 
     def leave(self, socket: web.WebSocketResponse) -> None:
         self.sockets.pop(socket, None)
+
+    def subscribed(self) -> None:
+        """Nothing to do: pages fetch their view again when they reconnect."""
+
+    async def changed(self, event: Event) -> None:
+        await self.broadcast(event)
 
     async def broadcast(self, event: Event) -> None:
         """Serialised once, written to every socket; slow or gone sockets are dropped, never waited for."""
@@ -81,29 +83,6 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     return socket
 
 
-async def forward_changes(app: web.Application) -> None:
-    """Bus → sockets, for as long as the app runs; a failed subscription is retried, never fatal."""
-    hub, bus = app[HUB], app[BUS]
-    while True:
-        try:
-            async with bus.subscribe() as events:
-                async for event in events:
-                    await hub.broadcast(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the bus is down: pages stay open and hear changes once it is back
-            log.warning("live updates paused, the event bus failed: %s", error)
-            sentry_sdk.capture_exception(error)
-            await asyncio.sleep(RESUBSCRIBE_AFTER)
-
-
-async def forwarding(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(forward_changes(app), name="live-forward")
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-
-
 async def close_sockets(app: web.Application) -> None:
     await app[HUB].close_all()
 
@@ -111,5 +90,5 @@ async def close_sockets(app: web.Application) -> None:
 def add_live_routes(app: web.Application) -> None:
     app[HUB] = LiveHub()
     app.router.add_get(LIVE_PATH, live)
-    app.cleanup_ctx.append(forwarding)
+    app.cleanup_ctx.append(following(lambda app: app[HUB], "live updates"))
     app.on_shutdown.append(close_sockets)
