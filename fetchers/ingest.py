@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -24,7 +24,7 @@ from models.contest import ChangeKind, Contest, ContestChange
 MISSES_TO_CANCEL = 2
 BATCH = 500
 _KNOWN_FIELDS = ("id", "key", "title", "url", "start", "duration", "kind", "cancelled", "misses")
-_UPDATED_FIELDS = ["title", "url", "start", "end", "duration", "kind", "cancelled", "misses"]
+_UPDATED_FIELDS = ["title", "url", "start", "end", "duration", "kind", "cancelled", "misses", "updated_at"]
 
 
 class ShrunkFetch(FetchError):
@@ -162,6 +162,8 @@ async def ingest(site: str, contests: Sequence[Fetched], now: datetime) -> Inges
 
 
 async def upsert(site: str, contests: Sequence[Fetched]) -> None:
+    """Insert or update; `updated_at` (auto_now: the wall clock) says when the row was last written, and feeds
+    use it as the event's revision."""
     rows = [
         Contest(site_id=site, key=c.key, title=c.title, url=c.url, start=c.start, end=c.end,
                 duration=c.duration, kind=c.kind, cancelled=False, misses=0)
@@ -177,10 +179,11 @@ async def count_misses(known: dict[str, Known], fetched: dict[str, Fetched], now
     missing = [k for key, k in known.items() if key not in fetched and k.start > now and not k.cancelled]
     first_miss = [k.id for k in missing if k.misses + 1 < MISSES_TO_CANCEL]
     cancelled = [k for k in missing if k.misses + 1 >= MISSES_TO_CANCEL]
+    written = datetime.now(UTC)  # update() does not apply auto_now
     for ids in batches(first_miss):
-        await Contest.filter(id__in=ids).update(misses=1)
+        await Contest.filter(id__in=ids).update(misses=1, updated_at=written)
     for ids in batches([k.id for k in cancelled]):
-        await Contest.filter(id__in=ids).update(cancelled=True, misses=MISSES_TO_CANCEL)
+        await Contest.filter(id__in=ids).update(cancelled=True, misses=MISSES_TO_CANCEL, updated_at=written)
     return [Change(ChangeKind.CANCELLED, k.key, old=k) for k in cancelled]
 
 

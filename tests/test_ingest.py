@@ -6,6 +6,7 @@ Runs on PostgreSQL and on SQLite (CONTESTBELL_TEST_DB), as two pytest runs.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,3 +170,21 @@ async def test_query_count_does_not_grow_with_the_number_of_contests(db):
     # in batches of 500 rows: upsert, id read-back and change records of 1921 contests take 4 statements
     # each: a constant per 500 contests, never a query per contest
     assert first_large.count == 1 + 3 * 4
+
+
+async def test_updated_at_moves_only_when_a_row_is_written(db):
+    """Feeds take a contest's revision from `updated_at`: it must move on any written change (a new link too,
+    which records no change) and stay put when the fetch brought nothing new."""
+    rows = series("20")
+    await apply(rows, AT_20)
+    first = {key: (await stored(key)).updated_at for key in ("1061", "1062")}
+    rows = edited(rows, 1061, name="Codeforces Round (renamed)")
+    await apply(rows, AT_20 + timedelta(minutes=10))
+    renamed = await stored("1061")
+    assert renamed.updated_at > first["1061"]
+    assert (await stored("1062")).updated_at == first["1062"]
+    relinked = [replace(c, url=c.url + "?locale=en") if c.key == "1062" else c for c in codeforces.parse(rows)]
+    report = await ingest("codeforces", relinked, AT_20 + timedelta(minutes=20))
+    assert report.changes == [] and (await stored("1062")).updated_at > first["1062"]
+    await apply(without(rows, 1061), AT_20 + timedelta(minutes=30))  # a first miss is written too
+    assert (await stored("1061")).updated_at > renamed.updated_at

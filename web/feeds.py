@@ -72,8 +72,8 @@ def stored_utc(moment: datetime | str) -> datetime:
 
 
 def revised(row: tuple, names: dict[str, str]) -> Revised:
-    """A contest with the moment it last changed: the later of its last write and the last change ingest
-    recorded for it (ingest's upsert leaves `updated_at` as it was, so the change records tell)."""
+    """A contest with the moment it last changed: the later of its last write (`updated_at`, the wall clock) and
+    the last change ingest recorded for it (on ingest's own clock, which a replayed fetch sets)."""
     contest_id, site, key, title, url, start, duration, cancelled, updated_at, changed = row
     info = ContestInfo(contest_id, site, key, title, url, start, duration, names.get(site, site))
     last = max(updated_at, stored_utc(changed)) if changed is not None else updated_at
