@@ -1,11 +1,18 @@
 """What every response gets: security headers (a Content-Security-Policy without inline script) and gzip
-for text bodies when the client accepts it."""
+for text bodies when the client accepts it. An error of ours becomes a plain 500 with the same headers (JSON
+under /api/), logged; Sentry's aiohttp integration reports the 500 with the original error as its cause."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
+from sentry_sdk.integrations.logging import ignore_logger
+
+#: the traceback goes to the log; Sentry hears of the error once, through its aiohttp integration's 500
+log = logging.getLogger("contestbell.web.errors")
+ignore_logger(log.name)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -36,9 +43,24 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:
         add_security_headers(error)
         raise
+    except Exception as error:
+        log.exception("%s %s failed", request.method, request.path)
+        raise internal_error(request) from error
     if not response.prepared:  # a WebSocket or a streamed body has sent its headers already
         add_security_headers(response)
     return response
+
+
+def internal_error(request: web.Request) -> web.HTTPInternalServerError:
+    """What the client sees of an error of ours: no details, no stack trace."""
+    if request.path.startswith("/api/"):
+        error = web.HTTPInternalServerError(
+            text='{"error": {"parameter": null, "message": "internal error; it has been logged"}}',
+            content_type="application/json")
+    else:
+        error = web.HTTPInternalServerError(text="Something went wrong on our side; it has been logged.\n")
+    add_security_headers(error)
+    return error
 
 
 def worth_compressing(request: web.Request, response: web.StreamResponse) -> bool:

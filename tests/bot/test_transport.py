@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import sentry_sdk
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import make_bot, make_dispatcher
@@ -17,6 +15,7 @@ from notify.i18n import make_i18n
 from tests.bot.conftest import SECRET
 from tests.bot.updates import GROUP_ID, USER_ID, group_message, private_message
 from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.sentry import local_sentry
 from web.app import make_web_app
 
 
@@ -62,26 +61,11 @@ async def test_flooding_user_is_told_once_to_slow_down(telegram):
 
 
 async def test_unexpected_error_gets_an_apology_and_one_sentry_event(telegram):
-    envelopes: list[bytes] = []
-
-    async def store(request: web.Request) -> web.Response:
-        envelopes.append(await request.read())  # aiohttp has already undone the gzip encoding
-        return web.json_response({})
-
-    sentry = web.Application()
-    sentry.router.add_post("/api/1/envelope/", store)
-    async with TestServer(sentry, host="127.0.0.1") as server:
-        sentry_sdk.init(dsn=f"http://public@127.0.0.1:{server.port}/1", default_integrations=True)
-        try:
-            telegram.fake.fail_next("getChatMember", 500, "Internal Server Error")
-            reply = await telegram.reply_to(group_message("/stop@simrsjsonbot"))
-            await asyncio.sleep(0.5)
-            await asyncio.to_thread(sentry_sdk.flush, 5)
-        finally:
-            sentry_sdk.init(dsn=None)
+    async with local_sentry() as envelopes:
+        telegram.fake.fail_next("getChatMember", 500, "Internal Server Error")
+        reply = await telegram.reply_to(group_message("/stop@simrsjsonbot"))
+        events = (await envelopes.flushed()).exception_events()
     assert "Sorry, something went wrong on our side" in reply.text and reply.chat_id == GROUP_ID
-    events = [item for envelope in envelopes for item in envelope.split(b"\n")
-              if item.startswith(b"{") and b'"exception"' in item]
     assert len(events) == 1, envelopes
-    assert "TelegramServerError" in json.dumps(json.loads(events[0]))
+    assert "TelegramServerError" in json.dumps(events[0])
     assert not (await Account.get(telegram_chats__chat_id=GROUP_ID)).paused

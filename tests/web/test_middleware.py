@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from tests.sentry import local_sentry
 from web.app import make_web_app
 from web.middleware import CSP, MIN_COMPRESSED
 
@@ -46,3 +48,24 @@ async def test_text_is_gzipped_only_for_clients_that_accept_it(client):
     compressed = await packed.read()
     assert len(compressed) < len(body) / 2
     assert gzip.decompress(compressed).startswith(b'{"ok": true')
+
+
+async def test_an_error_of_ours_is_a_plain_500_with_the_headers_and_no_details(db, caplog):
+    app = make_web_app()
+
+    async def broken(request):
+        raise RuntimeError("secret detail")
+
+    app.router.add_get("/broken", broken)
+    app.router.add_get("/api/v1/broken", broken)
+    async with local_sentry() as envelopes, TestClient(TestServer(app, host="127.0.0.1")) as client:
+        page = await client.get("/broken")
+        assert page.status == 500 and page.headers["Content-Security-Policy"] == CSP
+        assert "secret detail" not in await page.text()
+        api = await client.get("/api/v1/broken")
+        assert api.status == 500 and api.content_type == "application/json"
+        assert (await api.json())["error"]["message"].startswith("internal error")
+        events = (await envelopes.flushed()).exception_events()
+    assert "secret detail" in caplog.text
+    assert len(events) == 2, events  # one per failed request, with the error itself in it
+    assert all("secret detail" in json.dumps(event) for event in events)
