@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import aiohttp
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -67,3 +69,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def healthz_answers(port: int) -> bool:
+    """Does a contestbell process on this port answer /healthz with 200 yet?"""
+    try:
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False

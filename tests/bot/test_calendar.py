@@ -8,17 +8,14 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from icalendar import Calendar
 
 from bot.calendar import CalendarReset, feed_url
 from bot.screens import OpenSection
 from models.account import Account
 from tests.bot.conftest import ADMIN_ID, BotUnderTest
-from tests.bot.test_run_with_bot import healthz_answers
+from tests.bot.run import run_with_bot
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
-from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.processes import contestbell_env, free_port, running, wait_until
 
 pytestmark = pytest.mark.db
 
@@ -119,16 +116,10 @@ async def test_calendar_speaks_russian(bot):
 
 async def test_contestbell_run_gives_the_bot_its_own_address_for_feed_links(db, tmp_path):
     """The wiring in a real process: the link /calendar prints is served by that process."""
-    fake = FakeTelegram()
-    port = free_port()
-    async with TestServer(fake.app, host="127.0.0.1") as api:
-        env = contestbell_env(database_url=db, http_port=str(port), sites="none", telegram_token=TOKEN,
-                              telegram_api_base=str(api.make_url("")).rstrip("/"))
-        with running("run", env=env, log=tmp_path / "run.log"):
-            await wait_until(lambda: healthz_answers(port), 60, "contestbell run to start")
-            fake.queue_update(private_message("/calendar"))
-            [reply] = await fake.wait_for("sendMessage", chat_id=USER_ID, timeout=30)
-            assert f"http://127.0.0.1:{port}/calendar/" in reply.text
-            async with aiohttp.ClientSession() as session, session.get(FEED.search(reply.text).group(0)) as response:
-                assert response.status == 200
-                assert "BEGIN:VCALENDAR" in await response.text()
+    async with run_with_bot(db, tmp_path / "run.log") as (fake, port):
+        fake.queue_update(private_message("/calendar"))
+        [reply] = await fake.wait_for("sendMessage", chat_id=USER_ID, timeout=30)
+        assert f"http://127.0.0.1:{port}/calendar/" in reply.text
+        async with aiohttp.ClientSession() as session, session.get(FEED.search(reply.text).group(0)) as response:
+            assert response.status == 200
+            assert "BEGIN:VCALENDAR" in await response.text()

@@ -5,32 +5,15 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
-from aiohttp.test_utils import TestServer
-
+from tests.bot.run import run_with_bot
 from tests.bot.updates import USER_ID, private_message
-from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.processes import contestbell_env, free_port, running, wait_until
-
-
-async def healthz_answers(port: int) -> bool:
-    try:
-        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
+from tests.processes import contestbell_env, free_port, healthz_answers, running, wait_until
 
 
 async def test_run_with_a_token_long_polls_and_answers(db, tmp_path):
-    fake = FakeTelegram()
-    port = free_port()
-    async with TestServer(fake.app, host="127.0.0.1") as api:
-        env = contestbell_env(database_url=db, http_port=str(port), sites="none", telegram_token=TOKEN,
-                              telegram_api_base=str(api.make_url("")).rstrip("/"))
-        with running("run", env=env, log=tmp_path / "run.log"):
-            await wait_until(lambda: healthz_answers(port), 60, "contestbell run to start")
-            fake.queue_update(private_message("/start"))
-            [reply] = await fake.wait_for("sendMessage", chat_id=USER_ID, timeout=30)
+    async with run_with_bot(db, tmp_path / "run.log") as (fake, _port):
+        fake.queue_update(private_message("/start"))
+        [reply] = await fake.wait_for("sendMessage", chat_id=USER_ID, timeout=30)
     assert "I remind you of programming contests" in reply.text
     assert fake.sent("deleteWebhook") and len(fake.sent("setMyCommands")) == 2
     assert "long polling" in (tmp_path / "run.log").read_text()

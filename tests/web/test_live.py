@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from fetchers.events import LocalBus, RedisBus
 from tests.captures import capture
-from tests.processes import contestbell, contestbell_env, free_port, running, wait_until
+from tests.processes import contestbell, contestbell_env, free_port, healthz_answers, running, wait_until
 from web.app import make_web_app
 from web.keys import BUS
 from web.live import HUB
@@ -92,14 +92,7 @@ async def test_pages_stay_up_while_the_bus_is_down():
 
 
 async def web_process_socket(session: aiohttp.ClientSession, port: int) -> aiohttp.ClientWebSocketResponse:
-    async def answers() -> bool:
-        try:
-            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                return response.status == 200
-        except aiohttp.ClientConnectionError:
-            return False
-
-    await wait_until(answers, 60, f"contestbell web on port {port}")
+    await wait_until(lambda: healthz_answers(port), 60, f"contestbell web on port {port}")
     return await greeted(session, f"ws://127.0.0.1:{port}/ws")
 
 
