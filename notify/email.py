@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
@@ -29,6 +28,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from models.account import EmailAddress
 from notify.formatting import local_time, relative, span
+from notify.i18n import speaking
 from notify.ical import contests_calendar
 from notify.messages import ContestInfo, Notice, Recipient, Reminder
 from notify.zones import zone_of
@@ -77,13 +77,6 @@ async def email_recipients(account_ids: Iterable[int]) -> dict[int, EmailAddress
 
 
 # composing
-
-
-@contextmanager
-def speaking(i18n: I18n, language: str) -> Iterator[None]:
-    """`_()` (and the bot's formatting helpers) in `language`, outside of update handling."""
-    with i18n.context(), i18n.use_locale(language if language in i18n.available_locales else i18n.default_locale):
-        yield
 
 
 def _both(template: str, **values: str) -> tuple[str, str]:

@@ -5,6 +5,8 @@ A new language is a new catalog: nothing in the code lists the languages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -54,6 +56,13 @@ def pick_language(i18n: I18n, telegram_code: str | None) -> str:
     """The language for a new chat: the user's Telegram language when we speak it."""
     code = (telegram_code or "").split("-")[0].lower()
     return code if code in languages(i18n) else i18n.default_locale
+
+
+@contextmanager
+def speaking(i18n: I18n, language: str) -> Iterator[None]:
+    """`_()` (and the bot's formatting helpers) in `language`, outside of update handling."""
+    with i18n.context(), i18n.use_locale(language if language in i18n.available_locales else i18n.default_locale):
+        yield
 
 
 if __name__ == "__main__":

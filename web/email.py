@@ -14,7 +14,8 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from models.account import EmailAddress
-from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_PATH, speaking
+from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_PATH
+from notify.i18n import speaking
 from web.keys import I18N
 from web.language import browser_language
 

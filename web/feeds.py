@@ -25,7 +25,7 @@ from tortoise.queryset import QuerySet, ValuesListQuery
 from models.account import Account
 from models.contest import Contest, Site
 from models.selection import ContestFilter
-from notify.email import speaking
+from notify.i18n import speaking
 from notify.ical import Revised, event_file, feed_calendar
 from notify.messages import ContestInfo
 from web.keys import I18N

@@ -21,9 +21,8 @@ from babel.dates import format_date, format_datetime
 
 from fetchers.contest import iso_z
 from models.contest import Contest, Site
-from notify.email import speaking
 from notify.formatting import span
-from notify.i18n import language_name, languages
+from notify.i18n import language_name, languages, speaking
 from notify.zones import COMMON_ZONES
 from web.assets import ASSETS, add_asset_routes
 from web.calendar import (
