@@ -25,6 +25,7 @@ from bot import (
     settings,
     sites,
     snooze,
+    stale,
     start,
     timezone,
     upcoming,
@@ -34,7 +35,7 @@ from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
 FEATURES = (start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, email, calendar,
-            snooze, membership)
+            snooze, membership, stale)
 
 
 def make_bot(token: str, api_base: str) -> Bot:
@@ -49,6 +50,7 @@ def make_dispatcher(i18n: I18n) -> Dispatcher:
     dispatcher.update.outer_middleware(FloodControl(i18n))
     dispatcher.update.outer_middleware(ChatAccount(i18n))
     dispatcher.update.outer_middleware(AccountLanguage(i18n))
+    dispatcher.callback_query.outer_middleware(stale.ButtonsOnMessagesOnly())
     for feature in FEATURES:
         dispatcher.include_router(feature.make_router())
     dispatcher.errors.register(errors.apology_handler(i18n))

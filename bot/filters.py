@@ -10,22 +10,28 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from html import escape
+from typing import Annotated, Literal
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field, model_validator
 
 from bot.permissions import admins_only
-from bot.remind import DAY, MINUTE, BadDuration, parse_duration
+from bot.remind import BadDuration, parse_duration
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
 from notify.formatting import span
+from notify.preferences import (
+    LONGEST_LIMIT,
+    MAX_KEYWORD_LENGTH,
+    MAX_KEYWORDS,
+    SHORTEST_LIMIT,
+    is_readable_text,
+)
 
-MAX_KEYWORDS = 20
-MAX_KEYWORD_LENGTH = 50
-SHORTEST_LIMIT, LONGEST_LIMIT = MINUTE, 60 * DAY
 OFF_WORDS = frozenset({"off", "none"})
 SIDES = ("include", "exclude")
 
@@ -56,6 +62,11 @@ class FilterProblem(ValueError):
 class KeywordTooLong(FilterProblem):
     def text(self) -> str:
         return _("A keyword can be at most {n} characters long.").format(n=MAX_KEYWORD_LENGTH)
+
+
+class UnreadableKeyword(FilterProblem):
+    def text(self) -> str:
+        return _("A keyword cannot hold control characters; write it as plain text.")
 
 
 class TooManyKeywords(FilterProblem):
@@ -116,6 +127,8 @@ def with_keyword(filters: Filters, side: str, phrase: str) -> Filters:
     keyword = phrase.lower()
     if len(keyword) > MAX_KEYWORD_LENGTH:
         raise KeywordTooLong(keyword)
+    if not is_readable_text(keyword):
+        raise UnreadableKeyword(keyword)
     kept = filters.keywords(side)
     if keyword in kept:
         return filters
@@ -187,8 +200,14 @@ def keyword_key(keyword: str) -> str:
 
 
 class FilterDrop(CallbackData, prefix="filter"):
-    what: str  # include | exclude | min | max | all
-    key: str = ""
+    what: Literal["include", "exclude", "min", "max", "all"]
+    key: Annotated[str, Field(pattern=r"^(?:[0-9a-f]{10})?$")] = ""  # a keyword_key() for include and exclude
+
+    @model_validator(mode="after")
+    def _key_only_for_keywords(self) -> FilterDrop:
+        if bool(self.key) != (self.what in SIDES):
+            raise ValueError("a keyword's button names its key, the others none")
+        return self
 
 
 def dropped(filters: Filters, drop: FilterDrop) -> Filters | None:

@@ -4,6 +4,7 @@ new language needs a catalog and nothing here."""
 from __future__ import annotations
 
 from html import escape
+from typing import Annotated
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
@@ -12,15 +13,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
+from pydantic import Field
 
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen
+from bot.stale import out_of_date
 from models.account import Account
 from notify.i18n import language_name, languages
 
 
 class LanguagePick(CallbackData, prefix="lang"):
-    code: str
+    code: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]  # and one we speak: the handler knows which
 
 
 def parse_language(text: str, available: list[str]) -> str | None:
@@ -100,8 +103,8 @@ async def set_language(message: Message, typed: str, account: Account, i18n: I18
 @admins_only
 async def pick_language(callback: CallbackQuery, callback_data: LanguagePick, account: Account, i18n: I18n) -> None:
     available = languages(i18n)
-    if callback_data.code not in available:
-        await callback.answer(_("I don't speak that language; nothing changed."), show_alert=True)
+    if callback_data.code not in available:  # a language this server no longer speaks
+        await out_of_date(callback)
         return
     await save_language(account, callback_data.code)
     text = language_set_text(i18n, callback_data.code)

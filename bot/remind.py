@@ -7,22 +7,22 @@ from __future__ import annotations
 
 import re
 from html import escape
+from typing import Annotated
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
 from notify.formatting import span
+from notify.preferences import DAY, HOUR, LONGEST_OFFSET, MAX_OFFSETS, MINUTE, SHORTEST_OFFSET
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
 UNITS = {"m": MINUTE, "h": HOUR, "d": DAY}
-MAX_OFFSETS = 5
-SHORTEST, LONGEST = MINUTE, 7 * DAY
 #: the offsets offered as toggle buttons
 PRESETS = (DAY, 3 * HOUR, HOUR, 30 * MINUTE, 10 * MINUTE)
 OFF_WORDS = frozenset({"off", "none"})
@@ -58,7 +58,7 @@ def parse_offsets(text: str) -> list[int]:
     offsets: set[int] = set()
     for token in tokens:
         seconds = parse_duration(token)
-        if not SHORTEST <= seconds <= LONGEST:
+        if not SHORTEST_OFFSET <= seconds <= LONGEST_OFFSET:
             raise BadDuration(token, "range")
         offsets.add(seconds)
         if len(offsets) > MAX_OFFSETS:
@@ -75,7 +75,9 @@ def toggled(offsets: list[int], offset: int) -> list[int]:
 
 
 class RemindToggle(CallbackData, prefix="remind"):
-    offset: int
+    """A preset's button: the offset in seconds, within the range the command accepts."""
+
+    offset: Annotated[int, Field(ge=SHORTEST_OFFSET, le=LONGEST_OFFSET)]
 
 
 def describe(offsets: list[int]) -> str:

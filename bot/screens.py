@@ -3,15 +3,20 @@ button press redraws its own screen in place with `edit_screen`."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+#: the screens a button can open: the commands that own them
+Section = Literal["settings", "upcoming", "sites", "remind", "filter", "timezone", "language", "email", "calendar"]
 
 
 class OpenSection(CallbackData, prefix="open"):
     """Show a feature's screen as its command without arguments would (`section` is the command name)."""
 
-    section: str
+    section: Section
 
 
 async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:

@@ -13,6 +13,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from pydantic import field_validator
 
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen
@@ -34,6 +35,13 @@ class UnknownSites(ValueError):
 
 class SiteToggle(CallbackData, prefix="site"):
     slug: str
+
+    @field_validator("slug")
+    @classmethod
+    def _known_site(cls, slug: str) -> str:
+        if slug not in all_sites():
+            raise ValueError("no such site")
+        return slug
 
 
 def followed(account: Account) -> list[str]:
@@ -120,9 +128,6 @@ async def change_by_text(message: Message, command: CommandObject, account: Acco
 
 @admins_only
 async def toggle_site(callback: CallbackQuery, callback_data: SiteToggle, account: Account) -> None:
-    if callback_data.slug not in all_sites():
-        await callback.answer(_("That site is gone."), show_alert=True)
-        return
     sites = toggled(followed(account), callback_data.slug)
     await save_sites(account, sites)
     await callback.answer()

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from html import escape
+from typing import Annotated
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field, field_validator
 
 from bot.formatting import contest_text, site_name
 from bot.screens import OpenSection, edit_screen
@@ -22,6 +24,8 @@ from models.selection import ContestFilter, upcoming
 from notify.zones import zone_of
 
 PAGE_SIZE = 10
+#: the last second a cursor may name (the end of year 9999)
+LAST_MOMENT = 253402300799
 _WORDS = re.compile(r"[\s,;]+")
 
 
@@ -29,9 +33,16 @@ class MoreContests(CallbackData, prefix="upcoming"):
     """The next page: contests starting at or after `after` (unix seconds), past the first `skip` of those
     (the ones already shown); `sites` is a bit mask over the known sites, 0 for the chat's own sites."""
 
-    after: int
-    skip: int
-    sites: int = 0
+    after: Annotated[int, Field(ge=0, le=LAST_MOMENT)]
+    skip: Annotated[int, Field(ge=0, le=PAGE_SIZE)]
+    sites: Annotated[int, Field(ge=0)] = 0
+
+    @field_validator("sites")
+    @classmethod
+    def _known_sites_only(cls, mask: int) -> int:
+        if mask >> len(all_sites()):
+            raise ValueError("the mask names a site that does not exist")
+        return mask
 
 
 def parse_sites(args: str | None) -> tuple[list[str], list[str]]:

@@ -5,6 +5,7 @@ The bot's /upcoming, inline mode, reminders and personal calendar feeds all choo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,12 +30,15 @@ class ContestFilter:
     @classmethod
     def of(cls, account: Account, sites: list[str] | None = None) -> ContestFilter:
         """The account's filter; `sites`, when given, replaces its sites (e.g. `/upcoming atcoder`)."""
-        chosen = sites if sites else (account.sites if account.sites is not None else list(POPULAR_SITES))
-        return cls(
-            sites=tuple(chosen), include=tuple(account.include_keywords or ()),
-            exclude=tuple(account.exclude_keywords or ()),
-            min_duration=account.min_duration, max_duration=account.max_duration,
-        )
+        return cls.of_settings(sites or account.sites, account.include_keywords, account.exclude_keywords,
+                               account.min_duration, account.max_duration)
+
+    @classmethod
+    def of_settings(cls, sites: Sequence[str] | None, include: Sequence[str] | None, exclude: Sequence[str] | None,
+                    min_duration: int | None, max_duration: int | None) -> ContestFilter:
+        """A filter from an account's settings; no `sites` means the popular set."""
+        return cls(sites=tuple(sites if sites is not None else POPULAR_SITES), include=tuple(include or ()),
+                   exclude=tuple(exclude or ()), min_duration=min_duration, max_duration=max_duration)
 
     def matches(self, site: str, title: str, duration: int) -> bool:
         """The same rule as `condition()`, for a contest already in memory (reminder fan-out)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -39,6 +40,12 @@ def compile_catalogs(root: Path = LOCALES) -> None:
 def make_i18n(root: Path = LOCALES) -> I18n:
     compile_catalogs(root)
     return I18n(path=root, default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)
+
+
+@cache
+def spoken_languages(root: Path = LOCALES) -> frozenset[str]:
+    """The default language and every catalog under `root`: what `languages()` lists, without an I18n at hand."""
+    return frozenset({DEFAULT_LANGUAGE, *(po.parents[1].name for po in root.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))})
 
 
 def languages(i18n: I18n) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -28,6 +29,7 @@ from aiogram.exceptions import (
 )
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from pydantic import Field
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from models.chats import follow_migration, set_active
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 GONE_CHAT = ("chat not found",)
 #: how many 429 pauses and migrations one message may go through before it is given up
 MAX_DETOURS = 8
+#: the largest id an integer column holds, and the longest snooze a button may ask for
+MAX_ROW_ID = 2**31 - 1
+MAX_SNOOZE_MINUTES = 24 * 60
 
 
 class Outcome(StrEnum):
@@ -62,8 +67,8 @@ class SendResult:
 class Snooze(CallbackData, prefix="snooze"):
     """The reminder's "again in N minutes" button."""
 
-    contest_id: int
-    minutes: int = 10
+    contest_id: Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+    minutes: Annotated[int, Field(ge=1, le=MAX_SNOOZE_MINUTES)] = 10
 
 
 def reminder_keyboard(contest_id: int, url: str, *, snooze_text: str, open_text: str,

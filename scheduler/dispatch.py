@@ -16,8 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+import sentry_sdk
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
@@ -62,6 +63,18 @@ class Outcome:
 
 
 Channels = Callable[[Subscriber], list[str]]
+Rendered = TypeVar("Rendered")
+
+
+def rendered(account_id: int, render: Callable[..., Rendered], *args: Any, **kwargs: Any) -> Rendered | None:
+    """`render(*args, **kwargs)`: a message made for one account, or None when making it failed: a bug of ours,
+    reported once to the log and Sentry, that costs that account this message and nobody else theirs."""
+    try:
+        return render(*args, **kwargs)
+    except Exception as error:
+        log.exception("could not render a message for account %d", account_id)
+        sentry_sdk.capture_exception(error)
+        return None
 
 
 def claim_rows(entries: Iterable[PlanEntry], now: datetime, token: str, channels: Channels) -> list[Delivery]:
@@ -154,9 +167,9 @@ class ReminderRun:
     async def _send_reminders(self, subscriber: Subscriber, items: list[tuple[int, Reminder]], now: datetime,
                               outcome: Outcome) -> None:
         reminders = [reminder for _, reminder in items]
-        text = reminder_text(self.i18n, subscriber.recipient, reminders, now)
+        text = rendered(subscriber.account_id, reminder_text, self.i18n, subscriber.recipient, reminders, now)
         contest = reminders[0].contest if len(reminders) == 1 else None
-        delivered = await self._to_chats(subscriber, text, contest)
+        delivered = text is not None and await self._to_chats(subscriber, text, contest)
         (outcome.sent if delivered else outcome.failed).extend(delivery_id for delivery_id, _ in items)
 
     async def _email_reminders(self, batch: list[tuple[Subscriber, list[tuple[int, Reminder]]]], now: datetime,
@@ -164,10 +177,17 @@ class ReminderRun:
         """One email per subscriber and moment, all over one SMTP connection."""
         if not batch or self.mail is None:
             return
-        letters = [reminder_email(self.i18n, s.recipient, s.mailbox, [r for _, r in items],
-                                  from_address=self.mail.sender.from_address, base_url=self.mail.base_url, now=now)
-                   for s, items in batch]
-        for (_, items), result in zip(batch, await self.mail.sender.send(letters), strict=True):
+        mail, ready = self.mail, []
+        for subscriber, items in batch:
+            letter = rendered(subscriber.account_id, reminder_email, self.i18n, subscriber.recipient,
+                              subscriber.mailbox, [r for _, r in items], from_address=mail.sender.from_address,
+                              base_url=mail.base_url, now=now)
+            if letter is None:
+                outcome.failed.extend(delivery_id for delivery_id, _ in items)
+            else:
+                ready.append((items, letter))
+        results = await mail.sender.send([letter for _, letter in ready])
+        for (items, _letter), result in zip(ready, results, strict=True):
             (outcome.sent if result.ok else outcome.failed).extend(delivery_id for delivery_id, _ in items)
 
     async def _to_chats(self, subscriber: Subscriber, text: str, contest: ContestInfo | None) -> bool:
@@ -206,13 +226,18 @@ class ReminderRun:
         letters = []
         for subscriber in recipients:
             if ("email", subscriber.account_id) in mine and self.mail is not None:
-                letters.append((mine["email", subscriber.account_id], notice_email(
-                    self.i18n, subscriber.recipient, subscriber.mailbox, notice,
-                    from_address=self.mail.sender.from_address, base_url=self.mail.base_url, now=now)))
+                letter = rendered(subscriber.account_id, notice_email, self.i18n, subscriber.recipient,
+                                  subscriber.mailbox, notice, from_address=self.mail.sender.from_address,
+                                  base_url=self.mail.base_url, now=now)
+                if letter is None:
+                    outcome.failed.append(mine["email", subscriber.account_id])
+                else:
+                    letters.append((mine["email", subscriber.account_id], letter))
             if ("telegram", subscriber.account_id) not in mine:
                 continue
-            text = notice_text(self.i18n, subscriber.recipient, notice, now)
-            delivered = await self._to_chats(subscriber, text, notice.contest if kind == "moved" else None)
+            text = rendered(subscriber.account_id, notice_text, self.i18n, subscriber.recipient, notice, now)
+            delivered = text is not None and await self._to_chats(
+                subscriber, text, notice.contest if kind == "moved" else None)
             (outcome.sent if delivered else outcome.failed).append(mine["telegram", subscriber.account_id])
         if letters and self.mail is not None:
             results = await self.mail.sender.send([letter for _, letter in letters])
@@ -237,8 +262,9 @@ class ReminderRun:
                 outcome.skipped += 1
                 await mark([item.delivery_id], "skipped", now)
                 continue
-            text = reminder_text(self.i18n, subscriber.recipient, [Reminder(item.contest, 0)], now)
-            delivered = await self._to_chats(subscriber, text, item.contest)
+            text = rendered(subscriber.account_id, reminder_text, self.i18n, subscriber.recipient,
+                            [Reminder(item.contest, 0)], now)
+            delivered = text is not None and await self._to_chats(subscriber, text, item.contest)
             (outcome.sent if delivered else outcome.failed).append(item.delivery_id)
         await mark(outcome.sent, "sent", now)
         await mark(outcome.failed, "failed", now, error="not delivered")

@@ -6,18 +6,22 @@ not contests x accounts; the per-account rows are only made when a reminder fall
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from fetchers.registry import all_sites
 from models.account import Account, Delivery, EmailAddress, TelegramChat
 from models.contest import Contest
 from models.selection import ContestFilter
 from notify.messages import ContestInfo, Recipient
+from notify.preferences import COLUMNS, BadPreferences, read_preferences
 
 #: reminders are planned for contests starting within this horizon (the longest offset allowed is 7 days)
 HORIZON = timedelta(days=8)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +76,33 @@ class Plan:
 Groups = dict[int, dict[ContestFilter, list[Subscriber]]]  # offset -> filter -> subscribers
 
 
-async def load_groups() -> tuple[Groups, dict[int, Subscriber]]:
+class SkippedAccounts:
+    """Accounts whose stored settings cannot be planned. Each is logged once with its id and the reason (not on
+    every replan), and again only when the reason changes."""
+
+    def __init__(self) -> None:
+        self._reasons: dict[int, str] = {}
+
+    def skip(self, account_id: int, reason: str) -> None:
+        if self._reasons.get(account_id) != reason:
+            self._reasons[account_id] = reason
+            log.warning("account %d is not planned: %s", account_id, reason)
+
+    def planned(self, account_id: int) -> None:
+        self._reasons.pop(account_id, None)
+
+
+async def unpaused_accounts() -> list[dict[str, Any]]:
+    """The planning columns of every unpaused account as the database holds them: JSON is decoded row by row
+    later, so one broken value cannot fail the query for everyone."""
+    query = Account.filter(paused=False).values(*COLUMNS)
+    return await Account._meta.db.execute_query_dict(query.sql(params_inline=True))
+
+
+async def load_groups(skipped: SkippedAccounts | None = None) -> tuple[Groups, dict[int, Subscriber]]:
     """Active, unpaused accounts that can be reached by Telegram or email (by id), and grouped by reminder
-    offset and filter (three queries)."""
+    offset and filter (three queries). An account whose settings break the rules is left out (and logged)."""
+    skipped = skipped or SkippedAccounts()
     chats: dict[int, list[int]] = defaultdict(list)
     for account_id, chat_id in await TelegramChat.filter(active=True).values_list("account_id", "chat_id"):
         chats[account_id].append(chat_id)
@@ -83,14 +111,22 @@ async def load_groups() -> tuple[Groups, dict[int, Subscriber]]:
         mailboxes.setdefault(mailbox.account_id, mailbox)
     groups: Groups = defaultdict(lambda: defaultdict(list))
     subscribers: dict[int, Subscriber] = {}
-    for account in await Account.filter(paused=False).all():
-        if account.id not in chats and account.id not in mailboxes:
+    for row in await unpaused_accounts():
+        if row["id"] not in chats and row["id"] not in mailboxes:
             continue
-        subscriber = Subscriber(account.id, Recipient(account.id, account.language, account.timezone),
-                                tuple(chats.get(account.id, ())), mailboxes.get(account.id))
-        subscribers[account.id] = subscriber
-        selection = ContestFilter.of(account)
-        for offset in set(account.reminder_offsets or ()):
+        try:
+            settings = read_preferences(row)
+        except BadPreferences as problem:
+            skipped.skip(row["id"], str(problem))
+            continue
+        skipped.planned(settings.account_id)
+        subscriber = Subscriber(settings.account_id, Recipient(settings.account_id, settings.language,
+                                                               settings.timezone),
+                                tuple(chats.get(settings.account_id, ())), mailboxes.get(settings.account_id))
+        subscribers[settings.account_id] = subscriber
+        selection = ContestFilter.of_settings(settings.sites, settings.include, settings.exclude,
+                                              settings.min_duration, settings.max_duration)
+        for offset in settings.offsets:
             groups[offset][selection].append(subscriber)
     return groups, subscribers
 
@@ -130,8 +166,8 @@ async def load_snoozed() -> list[Snoozed]:
     return [Snoozed(row.due_at, row.id, row.account_id, contest_info(row.contest)) for row in rows]
 
 
-async def plan_reminders(now: datetime, since: datetime) -> Plan:
-    groups, subscribers = await load_groups()
+async def plan_reminders(now: datetime, since: datetime, skipped: SkippedAccounts | None = None) -> Plan:
+    groups, subscribers = await load_groups(skipped)
     plan = make_plan(groups, subscribers, await load_contests(now, since), since)
     plan.snoozed = await load_snoozed()
     return plan

@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from fetchers.events import EventBus
 from models.contest import ChangeKind, ContestChange
 from scheduler.dispatch import ReminderRun, describe, report_interrupted
-from scheduler.plan import Plan, plan_reminders
+from scheduler.plan import Plan, SkippedAccounts, plan_reminders
 
 #: how far back the clock looks when it starts (the longest reminder offset allowed)
 LOOK_BACK = timedelta(days=7)
@@ -37,6 +37,7 @@ class ReminderClock:
         self.scheduler, self.run = scheduler, run
         self.watermark = utcnow() - LOOK_BACK  # everything due up to here has been handled
         self.plan = Plan()
+        self.skipped = SkippedAccounts()
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
@@ -47,7 +48,7 @@ class ReminderClock:
 
     async def replan(self) -> None:
         async with self._lock:
-            self.plan = await plan_reminders(utcnow(), self.watermark)
+            self.plan = await plan_reminders(utcnow(), self.watermark, self.skipped)
             changed = await ContestChange.filter(noticed_at__gt=self.watermark,
                                                  kind__in=[ChangeKind.RESCHEDULED, ChangeKind.CANCELLED]).exists()
             self._set_wake(at_once=changed)

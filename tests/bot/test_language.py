@@ -85,7 +85,7 @@ async def test_a_button_switches_and_edits_the_message_in_the_new_language(teleg
 
 async def test_a_forged_button_changes_nothing(telegram):
     answer = await telegram.reply_to(callback(LanguagePick(code="de").pack()), method="answerCallbackQuery")
-    assert "I don't speak that language" in answer.params["text"]
+    assert "out of date" in answer.params["text"]
     assert telegram.fake.sent("editMessageText") == []
     assert await language_of_chat(USER_ID) == "en"
 

@@ -108,7 +108,7 @@ async def test_a_button_sets_the_zone_and_edits_the_message(telegram):
 
 async def test_a_forged_button_changes_nothing(telegram):
     answer = await telegram.reply_to(callback("tz:Mars/Phobos"), method="answerCallbackQuery")
-    assert "Unknown time zone" in answer.params["text"]
+    assert "out of date" in answer.params["text"]
     assert await zone_of_chat(USER_ID) == "UTC"
     assert telegram.fake.sent("editMessageText") == []
 
