@@ -18,6 +18,7 @@ import uvloop
 from pydantic import ValidationError
 
 from contestbell import runtime
+from contestbell.secret_key import SecretKeyProblem, secret_key
 from contestbell.settings import Settings
 from fetchers.contest import Contest, ParseError, load_json
 from fetchers.ingest import ShrunkFetch, ingest
@@ -107,6 +108,7 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def process(run: Callable[[Settings], Coroutine[Any, Any, None]]) -> Callable[..., Coroutine[Any, Any, int]]:
     async def command(settings: Settings, args: argparse.Namespace) -> int:
+        settings = settings.model_copy(update={"secret_key": secret_key(settings)})
         runtime.init_observability(settings)
         await run(settings)
         return 0
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         first = error.errors()[0]
         return fail(f"bad setting CONTESTBELL_{str(first['loc'][0]).upper()}: {first['msg']}")
-    except (UsageError, UnknownSite, ParseError, runtime.SetupError) as error:
+    except (UsageError, UnknownSite, ParseError, runtime.SetupError, SecretKeyProblem) as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130

@@ -21,25 +21,29 @@ class Settings(BaseSettings):
     sites: str = "all"
     fetch_via: str | None = None
     sentry_dsn: str | None = None
-    secret_key: str = "dev-only-secret-change-me"
+    #: unset: made once and kept in the data directory, which only works while nothing is reachable from outside
+    secret_key: str | None = Field(None, repr=False)
+    data_dir: Path = Path("var")
     log_level: str = "INFO"
     fetch_timeout: float = Field(20.0, gt=0)
     keep_past_days: int = Field(31, ge=0)
-    telegram_token: str | None = None
+    telegram_token: str | None = Field(None, repr=False)
     telegram_api_base: str = "https://api.telegram.org"
-    telegram_webhook_secret: str | None = None
+    #: what Telegram allows as a webhook secret: 1 to 256 of A-Z, a-z, 0-9, _ and -
+    telegram_webhook_secret: str | None = Field(None, repr=False, pattern=r"^[A-Za-z0-9_-]{1,256}$")
     #: messages per second for the whole bot: Telegram allows about 30; a little under it keeps clear of 429
     #: when requests bunch up on the way; 0 lifts the limit (benchmarks)
     telegram_rate: float = Field(29.0, ge=0)
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = Field(None, repr=False)
     smtp_from: str | None = None
     smtp_starttls: bool = True
 
     @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", "telegram_token",
-                     "telegram_webhook_secret", "smtp_host", "smtp_user", "smtp_password", "smtp_from", mode="before")
+                     "telegram_webhook_secret", "smtp_host", "smtp_user", "smtp_password", "smtp_from", "secret_key",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

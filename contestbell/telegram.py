@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.app import make_bot, make_dispatcher
 from bot.email import EmailContext
+from bot.webhook import CheckedWebhook
+from contestbell.secret_key import SecretKeyProblem
 from contestbell.settings import Settings
 from notify.email import EmailSender, SmtpServer
 from notify.i18n import make_i18n
@@ -38,14 +41,16 @@ def webhook_secret(settings: Settings) -> str:
     """The configured secret, or one derived from the secret key (Telegram allows [A-Za-z0-9_-])."""
     if settings.telegram_webhook_secret:
         return settings.telegram_webhook_secret
-    return hashlib.sha256(f"telegram-webhook:{settings.secret_key}".encode()).hexdigest()
+    if settings.secret_key is None:  # the process kinds resolve the key first (contestbell.secret_key)
+        raise SecretKeyProblem("no CONTESTBELL_SECRET_KEY to derive the Telegram webhook secret from")
+    return hmac.new(settings.secret_key.encode(), b"telegram-webhook", hashlib.sha256).hexdigest()
 
 
 def attach_webhook(app: web.Application, dispatcher: Dispatcher, bot: Bot, secret: str,
                    public_url: str | None = None) -> None:
     """Serve updates at /telegram/webhook (401 without the right secret header); with a public URL,
     tell Telegram about it when the app starts."""
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
+    CheckedWebhook(dispatcher, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
     setup_application(app, dispatcher, bot=bot)
     if public_url:
         async def set_webhook(bot: Bot) -> None:
