@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from sentry_sdk.integrations.logging import ignore_logger
 
 #: the traceback goes to the log; Sentry hears of the error once, through its aiohttp integration's 500
@@ -36,6 +37,54 @@ def add_security_headers(response: web.StreamResponse) -> None:
         response.headers.setdefault(name, value)
 
 
+#: paths longer than this are cut in the log
+LOGGED_PATH_LENGTH = 200
+
+
+def loggable_path(request: web.Request) -> str:
+    """The path as it may appear in a log: a token in it (feeds, email links) is never written, and nothing a
+    client sent can start a line of its own (the path stays %-encoded as it came; the query is left out)."""
+    if "token" in request.match_info:
+        return request.match_info.route.resource.canonical if request.match_info.route.resource else "/…/{token}"
+    path = request.rel_url.raw_path
+    return path if len(path) <= LOGGED_PATH_LENGTH else path[:LOGGED_PATH_LENGTH] + "…"
+
+
+class ClientErrorsAsWarnings(logging.Filter):
+    """On aiohttp's server logger: malformed HTTP from a client (the internet sends it all day) becomes one
+    WARNING line without a traceback; a body that broke on the way was already reported by whoever read it
+    (the server only meets it again when it drains the rest), so that second report is DEBUG. Anything else
+    keeps its level and traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, web.RequestPayloadError):
+            return self._demoted(record, logging.DEBUG, "request body unreadable: %s", _one_line(error))
+        if isinstance(error, HttpProcessingError):
+            peer = record.args[0] if isinstance(record.args, tuple) and record.args else "a client"
+            return self._demoted(record, logging.WARNING, "malformed HTTP from %s: %s", peer, _one_line(error))
+        return True
+
+    @staticmethod
+    def _demoted(record: logging.LogRecord, level: int, message: str, *args: object) -> bool:
+        record.msg, record.args = message, args
+        record.levelno, record.levelname = level, logging.getLevelName(level)
+        record.exc_info = record.exc_text = None
+        return logging.getLogger(record.name).isEnabledFor(level)
+
+
+def _one_line(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {getattr(error, 'message', error)}"
+    return text.encode("unicode_escape").decode("ascii")[:300]
+
+
+def quiet_about_malformed_requests() -> None:
+    """Put the filter on aiohttp's server logger (once per process)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientErrorsAsWarnings) for f in server_log.filters):
+        server_log.addFilter(ClientErrorsAsWarnings())
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -43,12 +92,20 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:
         add_security_headers(error)
         raise
+    except web.RequestPayloadError as error:  # the client's body broke on the way (a false Content-Encoding...)
+        log.warning("%s %s: unreadable request body: %s", request.method, loggable_path(request), error)
+        raise with_security_headers(web.HTTPBadRequest(text="The request body could not be read.\n")) from None
     except Exception as error:
-        log.exception("%s %s failed", request.method, request.path)
+        log.exception("%s %s failed", request.method, loggable_path(request))
         raise internal_error(request) from error
     if not response.prepared:  # a WebSocket or a streamed body has sent its headers already
         add_security_headers(response)
     return response
+
+
+def with_security_headers(error: web.HTTPException) -> web.HTTPException:
+    add_security_headers(error)
+    return error
 
 
 def internal_error(request: web.Request) -> web.HTTPInternalServerError:
