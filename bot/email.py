@@ -1,6 +1,9 @@
 """/email ADDRESS: reminders by email too, once the address is confirmed through the link we mail to it;
 /email shows the address and its state; /email off removes it.
 
+So that /email cannot mail-bomb a stranger, verification emails are limited per address (whoever asks) and per
+chat, counted in the database; a refused request sends nothing and changes nothing.
+
 The process gives the bot an `EmailContext` (the SMTP sender and the public base URL for links) as
 dispatcher data `email`; without it (no CONTESTBELL_SMTP_HOST) the bot says that email is off.
 """
@@ -8,8 +11,8 @@ dispatcher data `email`; without it (no CONTESTBELL_SMTP_HOST) the bot says that
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from aiogram import F, Router
@@ -18,18 +21,25 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.permissions import admins_only
 from bot.screens import OpenSection
-from models.account import Account, EmailAddress
+from models.account import Account, EmailAddress, VerificationMail, new_email_token
 from notify.email import EmailSender, verification_email
+from notify.formatting import local_time
+from notify.zones import zone_of
 
 #: what people may type around an address: "<a@b.org>", "mailto:a@b.org"
 _WRAPPING = re.compile(r"^(?:mailto:)?<?(.*?)>?$", re.IGNORECASE)
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 OFF_WORDS = {"off", "remove", "delete"}
+#: verification emails at most in `MAIL_WINDOW`: to one address, whoever asks, and for one chat, whatever the address
+MAILS_PER_ADDRESS = 3
+MAILS_PER_ACCOUNT = 5
+MAIL_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +75,48 @@ async def address_of(account: Account) -> EmailAddress | None:
     return await EmailAddress.filter(account_id=account.id).order_by("id").first()
 
 
-async def claim_address(account: Account, address: str) -> EmailAddress | None:
-    """Make `address` the account's, waiting for confirmation again with a new token; None when another
-    chat has it confirmed (a pending claim by another chat gives way: only the mailbox decides)."""
+@dataclass(frozen=True, slots=True)
+class TooManyMails:
+    """Why no verification email may go now (too many to the address, or for the chat) and when one may."""
+
+    per_address: bool
+    retry_at: datetime
+
+
+async def book_verification_mail(account: Account, address: str, now: datetime) -> VerificationMail | TooManyMails:
+    """Count one verification email to `address` for `account`, unless either has had its fill in the last
+    `MAIL_WINDOW` (then nothing is counted).
+
+    The row is written (and committed) before the limits are counted, so requests at the same moment, in any
+    process, cannot slip under a limit together: each counts the others. When more come at once than a limit
+    allows, they may all be refused (a burst is what mail-bombing looks like).
+    """
+    since = now - MAIL_WINDOW
+    await VerificationMail.filter(sent_at__lt=since).delete()  # counts no more
+    booking = await VerificationMail.create(address=address, account_id=account.id, sent_at=now)
+    others = VerificationMail.filter(sent_at__gte=since).exclude(id=booking.id)
+    refusals = [refusal for refusal in (
+        await _over_limit(others.filter(address=address), MAILS_PER_ADDRESS, per_address=True),
+        await _over_limit(others.filter(account_id=account.id), MAILS_PER_ACCOUNT, per_address=False),
+    ) if refusal is not None]
+    if refusals:
+        await booking.delete()
+        return max(refusals, key=lambda refusal: refusal.retry_at)
+    return booking
+
+
+async def _over_limit(mails: QuerySet[VerificationMail], limit: int, *, per_address: bool) -> TooManyMails | None:
+    """None while fewer than `limit` of `mails` count; otherwise when enough of them will be old enough."""
+    times = await mails.order_by("sent_at").values_list("sent_at", flat=True)
+    if len(times) < limit:
+        return None
+    return TooManyMails(per_address, times[len(times) - limit] + MAIL_WINDOW)
+
+
+async def claim_address(account: Account, address: str, now: datetime) -> EmailAddress | None:
+    """Make `address` the account's, waiting for confirmation again with new tokens, its verification email
+    sent `now`; None when another chat has it confirmed (a pending claim by another chat gives way: only the
+    mailbox decides)."""
     try:
         async with in_transaction():
             other = await EmailAddress.get_or_none(address=address)
@@ -79,7 +128,8 @@ async def claim_address(account: Account, address: str) -> EmailAddress | None:
             for extra in mine[1:]:
                 await extra.delete()
             row = mine[0] if mine else EmailAddress(account_id=account.id)
-            row.address, row.token = address, secrets.token_urlsafe(32)
+            row.address, row.token = address, new_email_token()
+            row.verify_token, row.verify_sent_at = new_email_token(), now
             row.verified_at, row.unsubscribed = None, False
             await row.save()
             return row
@@ -104,6 +154,17 @@ def state_text(row: EmailAddress | None, email_on: bool) -> str:
 
 def email_off_text() -> str:
     return _("Email is not set up on this server, so no emails are sent.")
+
+
+def too_many_text(refusal: TooManyMails, address: str, account: Account) -> str:
+    if refusal.per_address:
+        text = _("{address} has had enough confirmation emails for today, so I sent none now. Nothing changed. "
+                 "Try again after {time}.")
+    else:
+        text = _("This chat has asked for enough confirmation emails for today, so I sent none now. Nothing "
+                 "changed. Try again after {time}.")
+    after = local_time(refusal.retry_at, zone_of(account.timezone), account.language)
+    return text.format(address=escape(address), time=escape(after))
 
 
 def bad_address_text(typed: str) -> str:
@@ -132,8 +193,13 @@ async def set_address(message: Message, typed: str, account: Account, i18n: I18n
     if address is None:
         await message.answer(bad_address_text(typed))
         return
-    row = await claim_address(account, address)
+    booking = await book_verification_mail(account, address, datetime.now(UTC))
+    if isinstance(booking, TooManyMails):
+        await message.answer(too_many_text(booking, address, account))
+        return
+    row = await claim_address(account, address, booking.sent_at)
     if row is None:
+        await booking.delete()  # nothing went out
         await message.answer(_("{address} is already used by another chat. Remove it there with /email off "
                                "first.").format(address=escape(address)))
         return
@@ -144,6 +210,7 @@ async def set_address(message: Message, typed: str, account: Account, i18n: I18n
         await message.answer(_("I sent a confirmation link to {address}. Open it, and reminders will come "
                                "there too.").format(address=escape(address)))
     else:
+        await booking.delete()  # nothing went out
         await message.answer(_("I could not send the email to {address} just now. Try /email {address} again "
                                "later.").format(address=escape(address)))
 

@@ -13,6 +13,10 @@ DEFAULT_OFFSETS = (86400, 3600)
 CALENDAR_TOKEN_BYTES = 24
 #: what a feed token can look like (the column holds 64 characters); anything else is unknown without a query
 _CALENDAR_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+#: random bytes in the token of an email link: 256 bits, 43 URL-safe characters
+EMAIL_TOKEN_BYTES = 32
+#: what the token of an email link can look like; anything else is unknown without a query
+_EMAIL_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
 def default_offsets() -> list[int]:
@@ -95,12 +99,54 @@ class EmailAddress(Model):
     )
     verified_at = fields.DatetimeField(null=True)
     unsubscribed = fields.BooleanField(default=False)
-    #: the unguessable token in this address's verification and unsubscribe links
+    #: the unguessable token in this address's unsubscribe links
     token = fields.CharField(max_length=64, unique=True, null=True)
+    #: the unguessable token in the link of the newest verification email (kept once confirmed)
+    verify_token = fields.CharField(max_length=64, unique=True, null=True)
+    #: when the newest verification email went out: its link works for 48 hours
+    verify_sent_at = fields.DatetimeField(null=True)
     digest = fields.CharField(max_length=8, null=True)  # daily | weekly | null
 
     class Meta:
         table = "email_address"
+
+    @classmethod
+    async def by_token(cls, token: str) -> EmailAddress | None:
+        """The address of an unsubscribe link, with its account."""
+        if not _EMAIL_TOKEN.fullmatch(token):
+            return None
+        return await cls.get_or_none(token=token).select_related("account")
+
+    @classmethod
+    async def by_verify_token(cls, token: str) -> EmailAddress | None:
+        """The address of a verification link, with its account."""
+        if not _EMAIL_TOKEN.fullmatch(token):
+            return None
+        return await cls.get_or_none(verify_token=token).select_related("account")
+
+
+def new_email_token() -> str:
+    return secrets.token_urlsafe(EMAIL_TOKEN_BYTES)
+
+
+class VerificationMail(Model):
+    """A verification email sent to an address for an account, counted by the limits on how many a day.
+
+    The limits count these rows in the database, so they hold across processes and restarts.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    #: the address as the bot normalised it (lower case)
+    address = fields.CharField(max_length=320)
+    #: who asked (null once that account is gone: the mail still counts for the address)
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="verification_mails", null=True, on_delete=fields.SET_NULL
+    )
+    sent_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "verification_mail"
+        indexes = (("address", "sent_at"), ("account_id", "sent_at"))
 
 
 class OAuthIdentity(Model):

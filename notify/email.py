@@ -2,7 +2,8 @@
 
 Every email is multipart (plain text and HTML, titles escaped) in the account's language and time zone, carries
 an .ics of its contests (one stable UID per contest, so calendars update the event instead of adding another),
-and offers one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an https link, `List-Unsubscribe-Post`).
+and offers one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an https link, `List-Unsubscribe-Post`),
+written as plain headers: mail providers ignore an RFC 2047-encoded `List-Unsubscribe`.
 The sender sends a batch over one SMTP connection, retries what is left of it on a new connection when the
 connection fails, and answers with one result per message within its timeout: it never raises into the
 caller, so an SMTP outage costs only the email channel its own time.
@@ -14,11 +15,14 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid, parseaddr
 from html import escape
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import aiosmtplib
@@ -36,17 +40,71 @@ from notify.zones import zone_of
 log = logging.getLogger("contestbell.email")
 
 VERIFY_PATH = "/email/verify/{token}"
+#: how long a verification link works after its email went out
+VERIFY_LINK_LIFETIME = timedelta(hours=48)
 UNSUBSCRIBE_PATH = "/email/unsubscribe/{token}"
 ONE_CLICK = "List-Unsubscribe=One-Click"
+#: RFC 5322: a line, without its CRLF, never longer than this
+_MOST_OCTETS_PER_LINE = 998
 #: at most this many account ids in one `IN (...)` (PostgreSQL and SQLite cap the parameters of a query)
 _IDS_PER_QUERY = 10_000
 
 
 class Mailbox(Protocol):
-    """Where an email goes and the token of its links (an `EmailAddress` row is one)."""
+    """Where an email goes and the token of its unsubscribe links (an `EmailAddress` row is one)."""
 
     address: str
     token: str | None
+
+
+class PendingMailbox(Mailbox, Protocol):
+    """An address waiting for confirmation: its verification link has a token of its own."""
+
+    verify_token: str | None
+
+
+# plain headers
+
+
+class PlainHeader(UnstructuredHeader):
+    """A header written as it is, never RFC 2047-encoded: mail providers read `List-Unsubscribe` only as plain
+    text. It is folded only at its own whitespace (after the colon, between words), so a URL stays in one piece;
+    a line passes the policy's 78 characters when there is nowhere to fold, never 998.
+
+    The header itself decides how it is folded, whatever policy writes the message: aiosmtplib flattens with
+    its own (`email.policy.SMTP`), so a policy of ours would not be asked.
+    """
+
+    max_count = 1
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict[str, Any]) -> None:
+        if not (value.isascii() and value.isprintable()):
+            raise ValueError(f"a plain header is printable ASCII: {value!r}")
+        if any(1 + len(word) > _MOST_OCTETS_PER_LINE for word in value.split()):
+            raise ValueError(f"a word too long for a line of a header: {value!r}")
+        super().parse(value, kwds)
+        kwds["decoded"] = value  # as written: an "=?" in it is no encoded word
+
+    def fold(self, *, policy: EmailPolicy) -> str:
+        most = min(policy.max_line_length or _MOST_OCTETS_PER_LINE, _MOST_OCTETS_PER_LINE)
+        lines = [f"{self.name}:"]
+        for word in self.split():
+            if len(lines[-1]) + 1 + len(word) > most:
+                lines.append("")  # the next line starts with the space before the word: folding whitespace
+            lines[-1] += " " + word
+        return policy.linesep.join(lines) + policy.linesep
+
+
+def _policy_with_plain_headers(*names: str) -> EmailPolicy:
+    registry = HeaderRegistry()
+    for name in names:
+        registry.map_to_type(name, PlainHeader)
+    return default_policy.clone(header_factory=registry)
+
+
+#: how our messages are built: the default policy, with the one-click unsubscribe headers plain
+_POLICY = _policy_with_plain_headers("List-Unsubscribe", "List-Unsubscribe-Post")
 
 
 # links
@@ -115,7 +173,7 @@ def _render(letter: _Letter, to: Mailbox, language: str, *, from_address: str, b
     if not to.token:
         raise ValueError(f"{to.address} has no token for its unsubscribe link")
     unsubscribe = unsubscribe_link(base_url, to.token)
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = " ".join(letter.subject.split())  # a title's line breaks never make headers
     message["From"] = from_address
     message["To"] = to.address
@@ -202,13 +260,14 @@ def notice_email(i18n: I18n, recipient: Recipient, to: Mailbox, notice: Notice, 
                        calendar=contests_calendar([contest], now, cancelled=notice.kind == "cancelled"))
 
 
-def verification_email(i18n: I18n, to: Mailbox, language: str, *, from_address: str, base_url: str,
+def verification_email(i18n: I18n, to: PendingMailbox, language: str, *, from_address: str, base_url: str,
                        now: datetime | None = None) -> EmailMessage:
-    """The link that proves the address belongs to whoever asked for reminders there."""
+    """The link that proves the address belongs to whoever asked for reminders there (its own token: the
+    unsubscribe link, in this email too, never confirms)."""
     now = now or datetime.now(UTC)
-    if not to.token:
+    if not to.verify_token:
         raise ValueError(f"{to.address} has no token for its verification link")
-    link = verify_link(base_url, to.token)
+    link = verify_link(base_url, to.verify_token)
     with speaking(i18n, language):
         action = _("Confirm this address")
         letter = _Letter(_("Confirm your email for contest reminders"), _("Confirm your email"), [

@@ -1,8 +1,10 @@
 """The links in emails: confirming an address, and unsubscribing from it in one click (RFC 8058).
 
-Both work without logging in or cookies: the unguessable token in the link is the proof. A GET never changes
-a subscription (mail scanners open links); the unsubscribe page's button, and mail clients' one-click
-unsubscribe, POST to the same address. Pages speak the account's language; everything shown is escaped.
+Both work without logging in or cookies: the unguessable token in the link is the proof, and each link has its
+own (an unsubscribe link never confirms). A GET or HEAD never changes anything (mail scanners open links); the
+pages' buttons, and mail clients' one-click unsubscribe, POST to the same address. A verification link works for
+48 hours, and never subscribes an address that unsubscribed. A token not shaped like ours is an unknown link
+without asking the database. Pages speak the account's language; everything shown is escaped.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from models.account import EmailAddress
-from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_PATH
+from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_LINK_LIFETIME, VERIFY_PATH
 from notify.i18n import speaking
 from web.keys import I18N
 from web.language import browser_language
 
-MAX_TOKEN = 64  # the column's length: longer tokens are unknown without asking the database
 HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token is in the address
@@ -31,7 +32,8 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto
 
 
 def add_email_routes(app: web.Application) -> None:
-    app.router.add_get(VERIFY_PATH, verify)
+    app.router.add_get(VERIFY_PATH, verify_page)  # HEAD too
+    app.router.add_post(VERIFY_PATH, verify)
     app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
     app.router.add_post(UNSUBSCRIBE_PATH, unsubscribe)
 
@@ -51,11 +53,12 @@ def said(template: str, **values: str) -> str:
     return escape(template).format(**{key: f"<b>{escape(value)}</b>" for key, value in values.items()})
 
 
-async def address_of(request: web.Request) -> EmailAddress | None:
-    token = request.match_info["token"]
-    if not token or len(token) > MAX_TOKEN:
-        return None
-    return await EmailAddress.get_or_none(token=token).select_related("account")
+def button(request: web.Request, label: str, fields: dict[str, str] | None = None) -> str:
+    """A form that POSTs (with `fields` as hidden inputs) to the page's own address."""
+    hidden = "".join(f'<input type="hidden" name="{escape(name, quote=True)}" value="{escape(value, quote=True)}">'
+                     for name, value in (fields or {}).items())
+    return (f'<form method="post" action="{escape(request.path, quote=True)}">{hidden}'
+            f'<button type="submit">{escape(label)}</button></form>')
 
 
 def unknown_link(request: web.Request) -> web.Response:
@@ -68,23 +71,66 @@ def unknown_link(request: web.Request) -> web.Response:
         ], language, status=404)
 
 
+async def verify_page(request: web.Request) -> web.Response:
+    """Opening the verification link (GET, HEAD) only asks: mail scanners open every link in an email."""
+    return await answer_verification_link(request, confirm=False)
+
+
 async def verify(request: web.Request) -> web.Response:
-    address = await address_of(request)
+    """The button on the verification link's page confirms the address."""
+    return await answer_verification_link(request, confirm=True)
+
+
+async def answer_verification_link(request: web.Request, *, confirm: bool) -> web.Response:
+    address = await EmailAddress.by_verify_token(request.match_info["token"])
     if address is None:
         return unknown_link(request)
-    if address.verified_at is None:
-        address.verified_at = datetime.now(UTC)
-        await address.save(update_fields=["verified_at"])
-    language = address.account.language
+    now, language = datetime.now(UTC), address.account.language
     with speaking(request.app[I18N], language):
-        return page(_("Email confirmed"), [
-            said(_("Contest reminders will now come to {address}."), address=address.address),
-            said(_("Every email has a link to unsubscribe.")),
+        settled = settled_verification_page(address, now, language)
+        if settled is not None:
+            return settled
+        if confirm and await mark_confirmed(address, now):
+            return page(_("Email confirmed"), [
+                said(_("Contest reminders will now come to {address}."), address=address.address),
+                said(_("Every email has a link to unsubscribe.")),
+            ], language)
+        return page(_("Confirm your email"), [
+            said(_("Send contest reminders to {address}?"), address=address.address),
+            button(request, _("Confirm this address")),
         ], language)
 
 
+def settled_verification_page(address: EmailAddress, now: datetime, language: str) -> web.Response | None:
+    """What the verification link says once there is nothing to confirm: the address unsubscribed (the link
+    never subscribes it again), is confirmed already, or the link expired. None while it waits."""
+    if address.unsubscribed:
+        return page(_("Unsubscribed"), [
+            said(_("{address} is unsubscribed: this link does not subscribe it again."), address=address.address),
+            said(_("Changed your mind? Send /email {address} to the bot again."), address=address.address),
+        ], language)
+    if address.verified_at is not None:
+        return page(_("Already confirmed"), [
+            said(_("{address} is already confirmed: contest reminders come there."), address=address.address),
+            said(_("Every email has a link to unsubscribe.")),
+        ], language)
+    if address.verify_sent_at is None or now - address.verify_sent_at > VERIFY_LINK_LIFETIME:
+        return page(_("Link expired"), [
+            said(_("This confirmation link for {address} has expired."), address=address.address),
+            said(_("For a new one, send /email {address} to the bot again."), address=address.address),
+        ], language, status=410)
+    return None
+
+
+async def mark_confirmed(address: EmailAddress, now: datetime) -> bool:
+    """Confirm the address, unless since it was read it got a new link, was confirmed or unsubscribed."""
+    changed = await EmailAddress.filter(id=address.id, verify_token=address.verify_token, verified_at__isnull=True,
+                                        unsubscribed=False).update(verified_at=now)
+    return changed == 1
+
+
 async def unsubscribe_page(request: web.Request) -> web.Response:
-    address = await address_of(request)
+    address = await EmailAddress.by_token(request.match_info["token"])
     if address is None:
         return unknown_link(request)
     language = address.account.language
@@ -93,18 +139,15 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
             return unsubscribed_page(address, language)
         field, value = ONE_CLICK.split("=")
         action = _("Unsubscribe")
-        form = (f'<form method="post" action="{escape(request.path, quote=True)}">'
-                f'<input type="hidden" name="{field}" value="{value}">'
-                f'<button type="submit">{escape(action)}</button></form>')
         return page(action, [
             said(_("Stop all emails from contestbell to {address}?"), address=address.address),
-            form,
+            button(request, action, {field: value}),
         ], language)
 
 
 async def unsubscribe(request: web.Request) -> web.Response:
     """The one-click target: a POST (body `List-Unsubscribe=One-Click`) unsubscribes, no questions asked."""
-    address = await address_of(request)
+    address = await EmailAddress.by_token(request.match_info["token"])
     if address is None:
         return unknown_link(request)
     if not address.unsubscribed:

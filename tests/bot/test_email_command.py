@@ -1,12 +1,16 @@
 """/email: the verification flow end to end (command -> email through a real SMTP server -> the link on the web
-app -> confirmed in the database), showing and removing the address, bad input, groups, and SMTP trouble."""
+app -> its button -> confirmed in the database), showing and removing the address, bad input, groups, SMTP
+trouble, and the limits that keep /email from mail-bombing a stranger (per address and per chat, in the database).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -16,7 +20,8 @@ from bot.app import FEATURES, make_bot, make_dispatcher
 from bot.email import EmailContext, parse_address
 from bot.screens import OpenSection
 from contestbell.telegram import attach_webhook
-from models.account import Account, EmailAddress
+from models.account import Account, EmailAddress, VerificationMail
+from notify.formatting import local_time
 from notify.i18n import make_i18n
 from tests.bot.conftest import ADMIN_ID, SECRET, BotUnderTest
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
@@ -53,6 +58,11 @@ async def address_of(chat_id: int) -> EmailAddress | None:
     return await EmailAddress.get_or_none(account_id=account.id)
 
 
+async def confirm(telegram: BotUnderTest, row: EmailAddress) -> int:
+    """Press the button on the verification link's page; the answer's status."""
+    return (await telegram.client.post(f"/email/verify/{row.verify_token}")).status
+
+
 def link_in(text: str, kind: str) -> str:
     match = re.search(rf"https?://\S+/email/{kind}/[A-Za-z0-9_-]+", text)
     assert match, text
@@ -85,17 +95,23 @@ async def test_verification_flow_end_to_end(telegram, inbox):
     reply = await telegram.reply_to(private_message("/email Ann@Example.org"))
     assert "I sent a confirmation link to ann@example.org" in reply.text
     row = await address_of(USER_ID)
-    assert row.address == "ann@example.org" and row.verified_at is None and len(row.token) >= 40
+    assert row.address == "ann@example.org" and row.verified_at is None
+    assert len(row.token) >= 40 and len(row.verify_token) >= 40 and row.token != row.verify_token
+    assert abs(row.verify_sent_at - datetime.now(UTC)) < timedelta(seconds=30)
 
     (letter,) = await inbox.wait_for(1)
     assert letter["To"] == "ann@example.org" and inbox.envelopes[0].rcpt_tos == ["ann@example.org"]
     text, html, _ = parts(letter)
     link = link_in(text, "verify")
-    assert link.endswith(f"/email/verify/{row.token}") and f'href="{link}"' in html
-    assert letter["List-Unsubscribe"].strip() == f"<{link.replace('/verify/', '/unsubscribe/')}>"
+    assert link.endswith(f"/email/verify/{row.verify_token}") and f'href="{link}"' in html
+    base = link.split("/email/")[0]
+    assert letter["List-Unsubscribe"].strip() == f"<{base}/email/unsubscribe/{row.token}>"
 
     assert "waiting for confirmation" in (await telegram.reply_to(private_message("/email"))).text
     response = await telegram.client.get(urlsplit(link).path)
+    assert response.status == 200 and "<form" in await response.text()
+    assert (await address_of(USER_ID)).verified_at is None  # opening the link only asks
+    response = await telegram.client.post(urlsplit(link).path)
     assert response.status == 200 and "Email confirmed" in await response.text()
     row = await address_of(USER_ID)
     assert row.verified_at is not None and not row.unsubscribed
@@ -121,7 +137,7 @@ async def test_a_bad_address_explains_and_changes_nothing(telegram, inbox, typed
     assert "/email you@example.org" in reply.text
     assert "<b>x</b>" not in reply.text  # what people type is escaped
     after = await address_of(USER_ID)
-    assert (after.address, after.token, after.verified_at) == (before.address, before.token, before.verified_at)
+    assert same_row(after, before)
     assert len(inbox.envelopes) == 1
 
 
@@ -141,14 +157,32 @@ async def test_show_and_remove(telegram, inbox):
 async def test_a_new_address_needs_confirming_again(telegram, inbox):
     await telegram.reply_to(private_message("/email ann@example.org"))
     first = await address_of(USER_ID)
-    assert (await telegram.client.get(f"/email/verify/{first.token}")).status == 200
+    assert await confirm(telegram, first) == 200
     await telegram.reply_to(private_message("/email bob@example.org"))
     second = await address_of(USER_ID)
     assert (second.id, second.address, second.verified_at) == (first.id, "bob@example.org", None)
-    assert second.token != first.token
-    assert (await telegram.client.get(f"/email/verify/{first.token}")).status == 404
+    assert second.token != first.token and second.verify_token != first.verify_token
+    assert await confirm(telegram, first) == 404
     letters = await inbox.wait_for(2)
     assert [m["To"] for m in letters] == ["ann@example.org", "bob@example.org"]
+
+
+async def test_each_email_brings_a_new_link_that_lasts_48_hours(telegram, inbox):
+    await telegram.reply_to(private_message("/email ann@example.org"))
+    first = await address_of(USER_ID)
+    two_days_ago = datetime.now(UTC) - timedelta(hours=49)
+    await EmailAddress.filter(id=first.id).update(verify_sent_at=two_days_ago)
+    expired = await telegram.client.post(f"/email/verify/{first.verify_token}")
+    assert expired.status == 410 and "/email <b>ann@example.org</b>" in await expired.text()
+
+    await telegram.reply_to(private_message("/email ann@example.org"))  # what the expired page says to do
+    second = await address_of(USER_ID)
+    assert second.verify_token != first.verify_token and second.verify_sent_at > two_days_ago
+    assert await confirm(telegram, first) == 404  # the old link is dead, the new one works
+    assert await confirm(telegram, second) == 200
+    assert (await address_of(USER_ID)).verified_at is not None
+    letters = await inbox.wait_for(2)
+    assert link_in(parts(letters[1])[0], "verify").endswith(second.verify_token)
 
 
 async def test_an_address_confirmed_by_another_chat_is_not_taken(telegram, inbox):
@@ -158,8 +192,8 @@ async def test_an_address_confirmed_by_another_chat_is_not_taken(telegram, inbox
     await telegram.reply_to(private_message("/email team@example.org"))
     assert await address_of(GROUP_ID) is None
     mine = await address_of(USER_ID)
-    assert mine.address == "team@example.org" and mine.token != group_row.token
-    assert (await telegram.client.get(f"/email/verify/{mine.token}")).status == 200
+    assert mine.address == "team@example.org" and mine.verify_token != group_row.verify_token
+    assert await confirm(telegram, group_row) == 404 and await confirm(telegram, mine) == 200
     # confirmed now: the group cannot take it back
     reply = await telegram.reply_to(group_message("/email@simrsjsonbot team@example.org", user_id=ADMIN_ID))
     assert "already used by another chat" in reply.text
@@ -185,9 +219,97 @@ async def test_in_a_group_only_administrators_change_the_address(telegram, inbox
 
 async def test_smtp_down_says_so(telegram, inbox):
     inbox.stop()
-    reply = await telegram.reply_to(private_message("/email ann@example.org"), timeout=10)
-    assert "could not send the email to ann@example.org" in reply.text
+    for _attempt in range(4):  # an email that was not sent does not count against the limits
+        reply = await telegram.reply_to(private_message("/email ann@example.org"), timeout=10)
+        assert "could not send the email to ann@example.org" in reply.text
     assert (await address_of(USER_ID)).verified_at is None  # /email ann@example.org again retries
+    inbox.start()
+    reply = await telegram.reply_to(private_message("/email ann@example.org"))
+    assert "I sent a confirmation link" in reply.text
+    await inbox.wait_for(1)
+
+
+# mail-bombing
+
+
+def same_row(after: EmailAddress | None, before: EmailAddress | None) -> bool:
+    """Nothing about the address changed: which it is, its tokens, its state."""
+    def state(row: EmailAddress | None) -> tuple | None:
+        return row and (row.id, row.address, row.token, row.verify_token, row.verify_sent_at, row.verified_at,
+                        row.unsubscribed)
+    return state(after) == state(before)
+
+
+def chat(n: int) -> int:
+    return USER_ID + n
+
+
+async def test_several_chats_cannot_mail_bomb_one_address(telegram, inbox):
+    """Unconfirmed claims give way to one another, so each chat could mail the address again: three a day."""
+    await telegram.reply_to(private_message("/email mine@example.org", user_id=chat(4)))
+    await confirm(telegram, await address_of(chat(4)))
+    for n in (1, 2, 3):
+        reply = await telegram.reply_to(private_message("/email victim@example.org", user_id=chat(n)))
+        assert "I sent a confirmation link" in reply.text
+    holder, own = await address_of(chat(3)), await address_of(chat(4))
+
+    refusal = await telegram.reply_to(private_message("/email Victim@Example.org", user_id=chat(4)))
+    assert "victim@example.org has had enough confirmation emails for today" in refusal.text
+    assert "Nothing changed" in refusal.text and "Try again after" in refusal.text
+    russian = await telegram.reply_to(private_message("/email victim@example.org", user_id=chat(5),
+                                                      language_code="ru"))
+    assert "На victim@example.org сегодня уже ушло достаточно писем" in russian.text
+
+    letters = await inbox.wait_for(4)
+    await asyncio.sleep(0.2)
+    assert len(inbox.envelopes) == 4 and [m["To"] for m in letters].count("victim@example.org") == 3
+    assert same_row(await address_of(chat(3)), holder) and same_row(await address_of(chat(4)), own)
+    assert await address_of(chat(5)) is None
+    assert await confirm(telegram, holder) == 200  # the last link that went out still works
+
+
+async def test_one_chat_cannot_mail_bomb_many_addresses(telegram, inbox):
+    for n in range(5):
+        reply = await telegram.reply_to(private_message(f"/email person{n}@example.org"))
+        assert "I sent a confirmation link" in reply.text
+    last = await address_of(USER_ID)
+    refusal = await telegram.reply_to(private_message("/email person5@example.org"))
+    assert "This chat has asked for enough confirmation emails for today" in refusal.text
+    assert "Nothing changed" in refusal.text
+    await inbox.wait_for(5)
+    await asyncio.sleep(0.2)
+    assert len(inbox.envelopes) == 5 and same_row(await address_of(USER_ID), last)
+
+
+async def test_a_burst_from_five_chats_mails_an_address_three_times_at_most(telegram, inbox):
+    """Nine requests in the same moment, handled side by side (as by several processes): the limit holds (when
+    more come at once than it allows, all may be refused), and what was refused is not counted."""
+    updates = [private_message("/email victim@example.org", user_id=chat(n % 5)) for n in range(9)]
+    assert await asyncio.gather(*(telegram.send(update) for update in updates)) == [200] * 9
+    replies = await telegram.fake.wait_for("sendMessage", count=9, timeout=15)
+    sent = sum("I sent a confirmation link" in reply.text for reply in replies)
+    assert sent <= 3 and sum("enough confirmation emails" in reply.text for reply in replies) == 9 - sent
+    await asyncio.sleep(0.2)
+    assert len(inbox.envelopes) == sent == await VerificationMail.filter(address="victim@example.org").count()
+
+
+async def test_the_limits_live_in_the_database(telegram, inbox):
+    """Mails another process sent, or this one before a restart, count; mails older than 24 hours do not."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    stranger = await Account.create()
+    for hours in (25, 23, 22, 21):
+        await VerificationMail.create(address="victim@example.org", account=stranger,
+                                      sent_at=now - timedelta(hours=hours))
+    refusal = await telegram.reply_to(private_message("/email victim@example.org"))
+    again = local_time(now + timedelta(hours=1), ZoneInfo("UTC"), "en")  # when the one of 23 h ago is a day old
+    assert "enough confirmation emails" in refusal.text and again in refusal.text, refusal.text
+    assert await address_of(USER_ID) is None and inbox.envelopes == []
+
+    a_day_ago = now - timedelta(hours=24, minutes=1)
+    await VerificationMail.filter(sent_at=now - timedelta(hours=23)).update(sent_at=a_day_ago)
+    reply = await telegram.reply_to(private_message("/email victim@example.org"))
+    assert "I sent a confirmation link" in reply.text
+    await inbox.wait_for(1)
 
 
 async def test_without_smtp_the_bot_says_email_is_off(telegram, inbox):

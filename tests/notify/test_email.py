@@ -8,6 +8,7 @@ dropped connection, a refused recipient and an outage do, and who may get mail.
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -38,6 +39,7 @@ from notify.messages import ContestInfo, Notice, Recipient, Reminder
 FROM = "contestbell <bell@example.org>"
 BASE_URL = "https://bell.example.org"
 TOKEN = "tok-3q2ZbQ_ExAmPlE"
+VERIFY_TOKEN = "vfy-8kPq_ExAmPlE"
 
 
 # a real SMTP server
@@ -167,6 +169,7 @@ def i18n():
 class To:
     address = "ann@example.org"
     token = TOKEN
+    verify_token = VERIFY_TOKEN
 
 
 def reminder(i18n, reminders, language="en", zone="Europe/Berlin", now=START - timedelta(hours=1)):
@@ -261,7 +264,8 @@ async def test_the_verification_email_has_the_link_and_unsubscribe_too(inbox, i1
     (got,) = await deliver(inbox, letter)
     assert got.get_content_type() == "multipart/alternative"
     text, html, attachments = parts(got)
-    assert f"{BASE_URL}/email/verify/{TOKEN}" in text and f'href="{BASE_URL}/email/verify/{TOKEN}"' in html
+    link = f"{BASE_URL}/email/verify/{VERIFY_TOKEN}"  # its own token: an unsubscribe link cannot confirm
+    assert link in text and f'href="{link}"' in html and f"/verify/{TOKEN}" not in text + html
     assert "ann@example.org" in text and attachments == []
     unsubscribe_headers(got)
 
@@ -280,6 +284,90 @@ def test_a_message_needs_a_token_for_its_links(i18n):
     with pytest.raises(ValueError, match="no token"):
         reminder_email(i18n, Recipient(7, "en", "UTC"), NoToken(), [Reminder(ROUND, 3600)], from_address=FROM,
                        base_url=BASE_URL)
+
+
+def test_a_verification_email_needs_its_own_token(i18n):
+    class NoVerifyToken(To):
+        verify_token = None
+
+    with pytest.raises(ValueError, match="no token"):
+        verification_email(i18n, NoVerifyToken(), "en", from_address=FROM, base_url=BASE_URL)
+
+
+# the one-click unsubscribe headers on the wire
+
+LONG_BASE_URL = "https://contestbell.example-organisation.org"
+REAL_TOKEN = "Q2hlY2tfdGhlX2xlbmd0aF9vZl9hX3JlYWxfdG9rZW4"  # as long as secrets.token_urlsafe(32) makes
+LONG_TITLE = "Раунд Codeforces 1000 (Див. 2) с очень длинным названием, которое не влезает в одну строку"
+
+
+class LongTo(To):
+    token = REAL_TOKEN
+
+
+def raw_headers(raw: bytes, linesep: bytes = b"\r\n") -> dict[str, list[bytes]]:
+    """The top-level headers of a raw message, each as its lines on the wire, by lower-cased name."""
+    headers: dict[str, list[bytes]] = {}
+    lines: list[bytes] = []
+    for line in raw.split(linesep * 2, 1)[0].split(linesep):
+        if line[:1] not in (b" ", b"\t"):
+            lines = headers.setdefault(line.split(b":", 1)[0].decode("ascii").lower(), [])
+        lines.append(line)
+    return headers
+
+
+def unfolded(lines: list[bytes]) -> str:
+    """A header's value as RFC 5322 reads it: line breaks removed, whitespace after the colon skipped."""
+    return b"".join(lines).split(b":", 1)[1].lstrip(b" \t").decode("ascii")
+
+
+def assert_plain_unsubscribe_headers(raw: bytes, base_url: str, linesep: bytes = b"\r\n") -> None:
+    headers = raw_headers(raw, linesep)
+    unsubscribe = headers["list-unsubscribe"]
+    assert unfolded(unsubscribe) == f"<{base_url}/email/unsubscribe/{REAL_TOKEN}>", unsubscribe
+    assert b"=?" not in b"".join(unsubscribe)
+    assert headers["list-unsubscribe-post"] == [b"List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+    assert all(len(line) <= 998 for line in raw.split(linesep))
+
+
+@pytest.mark.parametrize("base_url", [BASE_URL, LONG_BASE_URL, LONG_BASE_URL + "/contest-reminders/europe"])
+async def test_unsubscribe_headers_arrive_plain_however_long_the_link(inbox, i18n, base_url):
+    """Mail providers read List-Unsubscribe only as plain text: no RFC 2047 encoded word, the URL in one piece,
+    folded only where whitespace may go (a line may pass 78 characters then, never 998). The Subject, non-ASCII
+    and long, is still encoded and folded to 78."""
+    contest = ContestInfo(4, "codeforces", "2101", LONG_TITLE, "https://codeforces.com/contest/2101", START, 7200)
+    letters = [
+        reminder_email(i18n, Recipient(7, "ru", "Europe/Moscow"), LongTo(), [Reminder(contest, 3600)],
+                       from_address=FROM, base_url=base_url, now=START - timedelta(hours=1)),
+        verification_email(i18n, LongTo(), "ru", from_address=FROM, base_url=base_url),
+    ]
+    got = await deliver(inbox, *letters)
+    for envelope in inbox.envelopes:
+        raw = envelope.original_content
+        assert_plain_unsubscribe_headers(raw, base_url)
+        subject = raw_headers(raw)["subject"]
+        assert subject[0].startswith(b"Subject: =?utf-8?") and all(len(line) <= 78 for line in subject)
+    assert got[0]["Subject"] == f"{LONG_TITLE} начинается через 1 ч"
+    assert got[1]["Subject"] == "Подтвердите адрес для напоминаний о контестах"
+
+
+def test_a_link_that_cannot_be_a_plain_header_is_refused_when_the_email_is_made(i18n):
+    """Better no email than one whose unsubscribe header providers ignore (an IDN base URL must be punycode)."""
+    for base_url in ("https://звонок.example", BASE_URL + "/" + "x" * 1000):
+        with pytest.raises(ValueError, match="header"):
+            reminder_email(i18n, Recipient(7, "en", "UTC"), To(), [Reminder(ROUND, 3600)], from_address=FROM,
+                           base_url=base_url)
+
+
+@pytest.mark.parametrize("policy", [email.policy.SMTP, email.policy.SMTPUTF8, email.policy.default],
+                         ids=["SMTP", "SMTPUTF8", "default"])
+def test_every_policy_writes_the_unsubscribe_headers_plain(i18n, policy):
+    """As text (`fold`) and as bytes (`fold_binary`), whichever policy the writer brings."""
+    letter = reminder_email(i18n, Recipient(7, "en", "UTC"), LongTo(), [Reminder(ROUND, 3600)], from_address=FROM,
+                            base_url=LONG_BASE_URL, now=START)
+    linesep = policy.linesep.encode()
+    assert_plain_unsubscribe_headers(letter.as_bytes(policy=policy), LONG_BASE_URL, linesep)
+    assert_plain_unsubscribe_headers(letter.as_string(policy=policy).encode(), LONG_BASE_URL, linesep)
 
 
 # sending
