@@ -34,6 +34,7 @@ from fetchers.contest import iso_z
 from fetchers.events import Event
 from models.contest import Contest, Site
 from models.selection import ContestFilter
+from notify.preferences import is_readable_text
 from web.changes import following
 from web.health import site_health
 from web.openapi import API_PREFIX, DEFAULT_LIMIT, DOCUMENT, MAX_LIMIT, MAX_QUERY_LENGTH, UPCOMING_VALUES
@@ -118,14 +119,9 @@ def parse_text(text: str | None) -> str | None:
     text = text.strip()
     if not 1 <= len(text) <= MAX_QUERY_LENGTH:
         raise BadParameter("q", f"`q` must be 1 to {MAX_QUERY_LENGTH} characters (spaces around it do not count)")
-    if has_control_characters(text):
+    if not is_readable_text(text):
         raise BadParameter("q", "`q` must not contain control characters")
     return text
-
-
-def has_control_characters(text: str) -> bool:
-    """Titles have none, and PostgreSQL refuses NUL in text outright."""
-    return any(ord(character) < 0x20 or ord(character) == 0x7F for character in text)
 
 
 def parse_upcoming(text: str | None) -> bool:
@@ -148,7 +144,7 @@ def decode_cursor(text: str | None) -> Position | None:
         start, site, key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         moment = datetime.fromisoformat(start)
         if moment.tzinfo is None or not isinstance(site, str) or not isinstance(key, str) \
-                or has_control_characters(site + key):
+                or not is_readable_text(site + key):
             raise ValueError("not a position")
         return Position(moment.astimezone(UTC), site, key)
     except (ValueError, TypeError, OverflowError, binascii.Error):  # JSON and Unicode errors are ValueErrors

@@ -15,7 +15,7 @@ from web.feeds import add_feed_routes
 from web.health import healthz
 from web.keys import BUS, I18N, PUBLIC_URL
 from web.live import add_live_routes
-from web.middleware import gzip, quiet_about_malformed_requests, security_headers
+from web.middleware import gzip, quiet_about_malformed_requests, security_headers, storable_input_only
 from web.pages import add_page_routes
 
 LOCAL_URL = "http://127.0.0.1:8080"
@@ -26,7 +26,7 @@ def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i1
     """`bus` carries contest changes to live pages (in-process when not given); `public_url` is where the
     site is reached from outside, for the links it prints (personal feed URLs)."""
     quiet_about_malformed_requests()
-    app = web.Application(middlewares=[security_headers, gzip])
+    app = web.Application(middlewares=[security_headers, storable_input_only, gzip])
     app[I18N] = i18n or make_i18n()
     app[BUS] = bus or LocalBus()
     app[PUBLIC_URL] = public_url.rstrip("/")

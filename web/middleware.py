@@ -4,12 +4,15 @@ under /api/), logged; Sentry's aiohttp integration reports the 500 with the orig
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from sentry_sdk.integrations.logging import ignore_logger
+
+from notify.preferences import is_storable_text
 
 #: the traceback goes to the log; Sentry hears of the error once, through its aiohttp integration's 500
 log = logging.getLogger("contestbell.web.errors")
@@ -101,6 +104,34 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     if not response.prepared:  # a WebSocket or a streamed body has sent its headers already
         add_security_headers(response)
     return response
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@web.middleware
+async def storable_input_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """NUL and lone surrogates (which no database column takes) anywhere in the path, the query or a form are
+    refused at the door: a path holding one names nothing (404), a parameter holding one is a 400."""
+    if not is_storable_text(request.path):
+        raise web.HTTPNotFound()
+    for name, value in request.query.items():
+        if not (is_storable_text(name) and is_storable_text(value)):
+            raise unreadable_parameter(request, name)
+    if request.method == hdrs.METH_POST and request.content_type in FORM_TYPES:
+        for name, value in (await request.post()).items():
+            if not is_storable_text(name) or (isinstance(value, str) and not is_storable_text(value)):
+                raise unreadable_parameter(request, name)
+    return await handler(request)
+
+
+def unreadable_parameter(request: web.Request, name: str) -> web.HTTPBadRequest:
+    shown = name.encode("unicode_escape", "backslashreplace").decode("ascii")[:50]
+    message = f"`{shown}` holds a NUL byte or a lone surrogate: it is not text"
+    if request.path.startswith("/api/"):
+        return web.HTTPBadRequest(text=json.dumps({"error": {"parameter": shown, "message": message}}),
+                                  content_type="application/json")
+    return web.HTTPBadRequest(text=message + "\n")
 
 
 def with_security_headers(error: web.HTTPException) -> web.HTTPException:

@@ -162,10 +162,12 @@ async def test_a_token_not_shaped_like_ours_is_404_without_a_query(client, metho
         with count_queries() as queries:
             response = await client.request(method, path + token, data=ONE_CLICK)
         assert response.status == 404, token
+        assert queries.count == 0, token
+        if "%00" in token:  # refused at the door (web/middleware.py): no address can hold a NUL
+            continue
         assert_private(response)
         if method != "HEAD":
             assert "Unknown link" in await response.text()
-        assert queries.count == 0, token
 
 
 async def test_the_404_page_follows_the_browser_language(client):
