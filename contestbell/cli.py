@@ -76,7 +76,8 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
             report = await ingest(site.slug, contests, now)
         except ShrunkFetch as error:
             raise UsageError(f"{site.slug}: {error}") from error
-        await bus.publish(report.events())
+        if report.changes:
+            await bus.wake()
     print_json(report.summary())
     return 0
 

@@ -16,13 +16,14 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from fetchers.contest import Contest as Fetched
-from fetchers.contest import iso_z
 from fetchers.http import FetchError
 from models.contest import ChangeKind, Contest, ContestChange
 
 #: fetches in a row that must miss a future contest before it counts as cancelled
 MISSES_TO_CANCEL = 2
 BATCH = 500
+#: the PostgreSQL advisory lock that orders the change stream (any number no other lock of ours uses)
+CHANGE_STREAM_LOCK = 0x63_62_63_68
 _KNOWN_FIELDS = ("id", "key", "title", "url", "start", "duration", "kind", "cancelled", "misses")
 _UPDATED_FIELDS = ["title", "url", "start", "end", "duration", "kind", "cancelled", "misses", "updated_at"]
 
@@ -53,21 +54,6 @@ class Change:
     old: Known | None = None
     new: Fetched | None = None
 
-    def as_event(self, site: str) -> dict[str, Any]:
-        """The change as published on the event bus (times ISO 8601 UTC)."""
-        current = self.new
-        return {
-            "kind": self.kind.value,
-            "site": site,
-            "key": self.key,
-            "title": current.title if current else self.old.title if self.old else None,
-            "url": current.url if current else self.old.url if self.old else None,
-            "start": iso_z(current.start) if current else iso_z(self.old.start) if self.old else None,
-            "duration": current.duration if current else self.old.duration if self.old else None,
-            "old_start": iso_z(self.old.start) if self.old else None,
-            "old_title": self.old.title if self.old else None,
-        }
-
 
 @dataclass(slots=True)
 class IngestReport:
@@ -88,9 +74,6 @@ class IngestReport:
         counts = [f"{len(self.keys(kind))} {kind}" for kind in ChangeKind if self.keys(kind)]
         return ", ".join([*counts, f"{self.unchanged} unchanged"])
 
-    def events(self) -> list[dict[str, Any]]:
-        return [change.as_event(self.site) for change in self.changes]
-
 
 def refuse_if_shrunk(known: Iterable[Known], fetched: Sequence[Fetched], now: datetime) -> None:
     """Raise ShrunkFetch when fewer than half of the known upcoming contests are listed (2 or more known)."""
@@ -99,7 +82,7 @@ def refuse_if_shrunk(known: Iterable[Known], fetched: Sequence[Fetched], now: da
     if known_upcoming >= 2 and fetched_upcoming * 2 < known_upcoming:
         raise ShrunkFetch(
             f"the site lists {fetched_upcoming} upcoming contests where {known_upcoming} were known; "
-            "refusing it as a broken answer"
+            "refusing it as a broken answer", "too few contests"
         )
 
 
@@ -196,7 +179,16 @@ async def record_changes(site: str, changes: Sequence[Change], now: datetime) ->
     for keys in batches(new_keys):
         ids.update(await Contest.filter(site_id=site, key__in=keys).values_list("key", "id"))
     rows = [change_row(change, ids[change.key], now) for change in changes]
+    await in_commit_order()
     await ContestChange.bulk_create(rows, batch_size=BATCH)
+
+
+async def in_commit_order() -> None:
+    """Hold the change stream's lock until this transaction ends, so change ids are handed out in the order the
+    transactions commit (fetchers/changes.py relies on it). SQLite writes one transaction at a time anyway."""
+    connection = ContestChange._meta.db
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [CHANGE_STREAM_LOCK])
 
 
 def change_row(change: Change, contest_id: int, now: datetime) -> ContestChange:

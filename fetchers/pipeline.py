@@ -1,4 +1,4 @@
-"""One fetch of one site, start to end: fetch, parse, ingest, record health, publish the changes.
+"""One fetch of one site, start to end: fetch, parse, ingest, record health, ring the bus when something changed.
 
 Whatever a site does (fails, times out, answers garbage, suddenly lists far fewer contests) it only
 counts as a failure of that site: nothing in the database changes and other sites carry on.
@@ -56,14 +56,27 @@ async def fetch_and_ingest(site: SiteModule, context: FetchContext) -> IngestRep
         await note_failure(site.slug, now, error)
         raise
     await record_success(site.slug, now)
-    await context.bus.publish(report.events())
+    if report.changes:
+        await context.bus.wake()
     log.info("fetched %s: %s", site.slug, report.summary_line())
     return report
 
 
+def error_class(error: Exception) -> str:
+    """What went wrong in a few words that anyone may see (/healthz, the API): never the message, which can
+    name hosts (the FETCH_VIA mirror) or quote the database."""
+    if isinstance(error, FetchError):
+        return error.kind
+    if isinstance(error, ParseError):
+        return "parse error"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    return "internal error"
+
+
 async def note_failure(slug: str, now: datetime, error: Exception) -> None:
     message = f"{error.__class__.__name__}: {error}" if str(error) else error.__class__.__name__
-    failures = await record_failure(slug, now, message)
+    failures = await record_failure(slug, now, error_class(error))
     if isinstance(error, SITE_FAULTS):
         log.warning("fetch of %s failed (%d in a row): %s", slug, failures, message)
     else:

@@ -14,7 +14,9 @@ from fetchers.contest import Contest, SiteInfo
 from fetchers.http import SiteClient
 
 #: Modules of this package that are machinery, not sites.
-INFRASTRUCTURE = frozenset({"contest", "events", "health", "http", "ingest", "pipeline", "registry", "tasks"})
+INFRASTRUCTURE = frozenset({
+    "changes", "contest", "events", "health", "http", "ingest", "pipeline", "registry", "tasks",
+})
 
 
 class UnknownSite(KeyError):

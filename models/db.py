@@ -53,21 +53,25 @@ async def database(database_url: str, *, apply_migrations: bool = True) -> Async
 
 
 class QueryCounter(logging.Handler):
-    """Counts the statements Tortoise sends (it logs each one at DEBUG on `tortoise.db_client`)."""
+    """Counts the statements Tortoise sends (it logs each one at DEBUG on `tortoise.db_client`), or only those
+    that name a table (a web app's change follower reads `contest_change` in the background meanwhile)."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str | None = None) -> None:
         super().__init__(logging.DEBUG)
         self.count = 0
+        self.table = f'"{table}"' if table else None
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == "%s: %s":  # a statement with its values (other messages are about the pool)
+        if record.msg != "%s: %s":  # a statement with its values (other messages are about the pool)
+            return
+        if self.table is None or self.table in str(record.args[0]):
             self.count += 1
 
 
 @contextmanager
-def count_queries() -> Iterator[QueryCounter]:
+def count_queries(table: str | None = None) -> Iterator[QueryCounter]:
     logger = logging.getLogger("tortoise.db_client")
-    counter, level = QueryCounter(), logger.level
+    counter, level = QueryCounter(table), logger.level
     logger.addHandler(counter)
     logger.setLevel(logging.DEBUG)
     try:

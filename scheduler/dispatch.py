@@ -37,6 +37,8 @@ LATE_AFTER = timedelta(seconds=60)
 BATCH = 1000
 #: accounts claimed and sent to at a time (what a crash can cut off at most)
 CHUNK = 200
+#: the changes that those already reminded are told of
+NOTICED = (ChangeKind.RESCHEDULED, ChangeKind.CANCELLED)
 
 
 class Sender(Protocol):
@@ -198,12 +200,12 @@ class ReminderRun:
                 results.append(await self.sender.send(chat_id, text, markup))
         return any(result.sent for result in results)
 
-    async def notify_changes(self, plan: Plan, since: datetime, now: datetime) -> Outcome:
-        """Tell those already reminded of a contest that it moved or was cancelled (once per change)."""
+    async def notify_changes(self, plan: Plan, after_id: int, through_id: int, now: datetime) -> Outcome:
+        """Tell those already reminded of a contest that it moved or was cancelled (once per change): the changes
+        with ids in (after_id, through_id], the change stream's order (fetchers/changes.py)."""
         outcome = Outcome()
         changes = await ContestChange.filter(
-            kind__in=[ChangeKind.RESCHEDULED, ChangeKind.CANCELLED], noticed_at__gt=since, noticed_at__lte=now,
-        ).select_related("contest").order_by("id")
+            kind__in=NOTICED, id__gt=after_id, id__lte=through_id).select_related("contest").order_by("id")
         for change in changes:
             await self._notify_change(plan, change, now, outcome)
         await mark(outcome.sent, "sent", now)

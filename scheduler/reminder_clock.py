@@ -16,9 +16,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from fetchers.changes import ChangeFollower, Event, last_change_id
 from fetchers.events import EventBus
-from models.contest import ChangeKind, ContestChange
-from scheduler.dispatch import ReminderRun, describe, report_interrupted
+from models.contest import ContestChange
+from scheduler.dispatch import NOTICED, ReminderRun, describe, report_interrupted
 from scheduler.plan import Plan, SkippedAccounts, plan_reminders
 
 #: how far back the clock looks when it starts (the longest reminder offset allowed)
@@ -36,12 +37,14 @@ class ReminderClock:
     def __init__(self, scheduler: AsyncIOScheduler, run: ReminderRun) -> None:
         self.scheduler, self.run = scheduler, run
         self.watermark = utcnow() - LOOK_BACK  # everything due up to here has been handled
+        self.noticed_through = 0  # every change up to this id has had its notices (read on start)
         self.plan = Plan()
         self.skipped = SkippedAccounts()
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
         await report_interrupted(utcnow())
+        self.noticed_through = await last_change_id(noticed_before=self.watermark)
         self.scheduler.add_job(self.replan, IntervalTrigger(seconds=REPLAN_EVERY.total_seconds(), timezone=UTC),
                                id="reminders:replan", replace_existing=True, coalesce=True, max_instances=1)
         await self.replan()
@@ -49,21 +52,21 @@ class ReminderClock:
     async def replan(self) -> None:
         async with self._lock:
             self.plan = await plan_reminders(utcnow(), self.watermark, self.skipped)
-            changed = await ContestChange.filter(noticed_at__gt=self.watermark,
-                                                 kind__in=[ChangeKind.RESCHEDULED, ChangeKind.CANCELLED]).exists()
+            changed = await ContestChange.filter(id__gt=self.noticed_through, kind__in=NOTICED).exists()
             self._set_wake(at_once=changed)
 
     async def wake(self) -> None:
         async with self._lock:
             now = utcnow()
             due = self.plan.due_between(self.watermark, now)
-            outcomes = [await self.run.notify_changes(self.plan, self.watermark, now),
+            noticed_through = await last_change_id()
+            outcomes = [await self.run.notify_changes(self.plan, self.noticed_through, noticed_through, now),
                         await self.run.remind(self.plan, due, now),
                         await self.run.send_snoozed(self.plan, self.plan.snoozed_until(now), now)]
             self.plan.snoozed = [s for s in self.plan.snoozed if s.due > now]
             if due or any(sum(o.counts.values()) for o in outcomes):
                 log.info("reminders at %s: %s", now.isoformat(timespec="seconds"), describe(outcomes) or "nothing")
-            self.watermark = now
+            self.watermark, self.noticed_through = now, noticed_through
             self._set_wake()
 
     def _set_wake(self, at_once: bool = False) -> None:
@@ -76,9 +79,10 @@ class ReminderClock:
                                replace_existing=True, misfire_grace_time=None, coalesce=True, max_instances=1)
 
     async def follow_changes(self, bus: EventBus) -> None:
-        """Replan soon after ingest publishes changes (a burst of events makes one replan; runs until
-        cancelled)."""
-        async with bus.subscribe() as events:
-            async for _event in events:
-                self.scheduler.add_job(self.replan, DateTrigger(run_date=utcnow() + timedelta(seconds=0.2)),
-                                       id="reminders:replan-soon", replace_existing=True, misfire_grace_time=None)
+        """Replan soon after ingest writes changes (a burst of them makes one replan); runs until cancelled. The
+        change stream is followed from the database, so a lost wake-up only delays this to the next poll."""
+        await ChangeFollower(bus, self._replan_soon, "reminder clock").run()
+
+    async def _replan_soon(self, _changes: list[Event]) -> None:
+        self.scheduler.add_job(self.replan, DateTrigger(run_date=utcnow() + timedelta(seconds=0.2)),
+                               id="reminders:replan-soon", replace_existing=True, misfire_grace_time=None)

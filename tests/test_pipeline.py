@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestServer
 
+from fetchers.changes import changes_after
 from fetchers.events import LocalBus
 from fetchers.http import FetchError, SiteClient, new_session
 from fetchers.ingest import ShrunkFetch
@@ -20,14 +21,15 @@ from tests.replay import Replay
 EVERYTHING = timedelta(days=36500)
 
 
-async def test_success_records_health_and_publishes_each_change_in_process(db):
+async def test_success_records_health_writes_each_change_and_rings_the_bus(db):
     bus = LocalBus()
     replay = Replay()
     async with TestServer(replay.app, host="127.0.0.1") as mirror, new_session(5) as session, \
-            bus.subscribe() as events:
+            bus.wake_ups() as rings:
         context = FetchContext(SiteClient(session, fetch_via=str(mirror.make_url(""))), bus, keep_past=EVERYTHING)
         report = await fetch_and_ingest(get_site("leetcode"), context)
-        heard = [await asyncio.wait_for(anext(events), 1) for _ in range(2)]
+        await asyncio.wait_for(anext(rings), 1)
+    heard = await changes_after(0)
     assert sorted(report.summary()["new"]) == ["biweekly-contest-193", "weekly-contest-523"]
     assert {(e["kind"], e["site"], e["key"]) for e in heard} == {
         ("new", "leetcode", "biweekly-contest-193"), ("new", "leetcode", "weekly-contest-523")}
@@ -74,5 +76,5 @@ async def test_a_site_that_suddenly_lists_nothing_is_a_failure(db):
         with pytest.raises(ShrunkFetch):
             await fetch_and_ingest(get_site("leetcode"), context)
     site = await Site.get(slug="leetcode")
-    assert site.consecutive_failures == 1 and "ShrunkFetch" in site.last_error
+    assert site.consecutive_failures == 1 and site.last_error == "too few contests"
     assert await Contest.filter(site_id="leetcode", cancelled=False, misses=0).count() == 2

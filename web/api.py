@@ -30,12 +30,12 @@ from multidict import MultiMapping
 from tortoise.expressions import Q
 from yarl import URL
 
+from fetchers.changes import Event
 from fetchers.contest import iso_z
-from fetchers.events import Event
 from models.contest import Contest, Site
 from models.selection import ContestFilter
 from notify.preferences import is_readable_text
-from web.changes import following
+from web.changes import listen
 from web.health import site_health
 from web.openapi import API_PREFIX, DEFAULT_LIMIT, DOCUMENT, MAX_LIMIT, MAX_QUERY_LENGTH, UPCOMING_VALUES
 from web.responses import etag_of, etagged, json_error
@@ -263,11 +263,7 @@ class AnswerCache:
         self.kept.clear()
         self.reading.clear()  # reads under way finish for their own waiters, but nobody new joins them
 
-    def subscribed(self) -> None:
-        """Changes may have been missed while the bus was down: nothing kept can be trusted."""
-        self.clear()
-
-    async def changed(self, event: Event) -> None:
+    async def changed(self, events: list[Event]) -> None:
         self.clear()
 
     def fresh(self, key: Hashable) -> Answer | None:
@@ -368,7 +364,7 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 def add_api_routes(app: web.Application) -> None:
     app[CACHE] = AnswerCache()
-    app.cleanup_ctx.append(following(lambda app: app[CACHE], "API cache clearing"))
+    listen(app, app[CACHE])
     for path, handler in (("/contests", contests), ("/sites", sites), ("/openapi.json", openapi_document)):
         app.router.add_get(API_PREFIX + path, handler)
         app.router.add_route(hdrs.METH_OPTIONS, API_PREFIX + path, preflight)

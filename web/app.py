@@ -10,6 +10,7 @@ from aiohttp import web
 from fetchers.events import EventBus, LocalBus
 from notify.i18n import make_i18n
 from web.api import add_api_routes
+from web.changes import following_changes
 from web.email import add_email_routes
 from web.feeds import add_feed_routes
 from web.health import healthz
@@ -36,4 +37,5 @@ def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i1
     add_feed_routes(app)
     add_live_routes(app)
     add_email_routes(app)
+    app.cleanup_ctx.append(following_changes)
     return app

@@ -1,57 +1,43 @@
-"""Following the event bus for as long as the app runs: live pages forward changes, the API cache forgets.
-
-A failed subscription (Redis restarting, say) is logged, sent to Sentry and retried; it never stops the app.
+"""Following the change stream for as long as the app runs: one follower per web process (fetchers/changes.py)
+hands each batch of changes to every listener the app's parts registered: live pages forward them, the API cache
+forgets its answers. Neither a failing bus nor a failing database stops the app: the follower retries, and the
+pages and the API keep serving meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Protocol
 
-import sentry_sdk
 from aiohttp import web
 
-from fetchers.events import Event, EventBus
+from fetchers.changes import ChangeFollower, Event
 from web.keys import BUS
-
-log = logging.getLogger("contestbell.web.changes")
-
-#: how long to wait before subscribing again after the bus failed
-RESUBSCRIBE_AFTER = 1.0
 
 
 class Listener(Protocol):
-    def subscribed(self) -> None:
-        """Called on every (re)subscription: changes may have been missed before it."""
-
-    async def changed(self, event: Event) -> None: ...
+    async def changed(self, events: list[Event]) -> None: ...
 
 
-async def follow(bus: EventBus, listener: Listener, what: str) -> None:
-    while True:
-        try:
-            async with bus.subscribe() as events:
-                listener.subscribed()
-                async for event in events:
-                    await listener.changed(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the bus is down: retry; the pages and the API keep serving meanwhile
-            log.warning("%s paused, the event bus failed: %s", what, error)
-            sentry_sdk.capture_exception(error)
-            await asyncio.sleep(RESUBSCRIBE_AFTER)
+LISTENERS = web.AppKey("change_listeners", list)
 
 
-def following(listener_of: Callable[[web.Application], Listener], what: str
-              ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup context (app.cleanup_ctx) that feeds the app's bus to `listener_of(app)` while the app runs."""
+def listen(app: web.Application, listener: Listener) -> None:
+    """`listener` hears every change while the app runs (register before the app starts)."""
+    app.setdefault(LISTENERS, []).append(listener)
 
-    async def running(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(follow(app[BUS], listener_of(app), what), name=what)
-        yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
-    return running
+async def following_changes(app: web.Application) -> AsyncIterator[None]:
+    """A cleanup context (app.cleanup_ctx): the follower runs from the app's start to its end."""
+    listeners: list[Listener] = app.get(LISTENERS, [])
+
+    async def deliver(events: list[Event]) -> None:
+        for listener in listeners:
+            await listener.changed(events)
+
+    follower = ChangeFollower(app[BUS], deliver, "web: live pages and API cache")
+    task = asyncio.create_task(follower.run(), name="change follower")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

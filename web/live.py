@@ -15,8 +15,8 @@ from contextlib import suppress
 
 from aiohttp import WSCloseCode, web
 
-from fetchers.events import Event
-from web.changes import following
+from fetchers.changes import Event
+from web.changes import listen
 
 log = logging.getLogger("contestbell.web.live")
 
@@ -38,11 +38,9 @@ class LiveHub:
     def leave(self, socket: web.WebSocketResponse) -> None:
         self.sockets.pop(socket, None)
 
-    def subscribed(self) -> None:
-        """Nothing to do: pages fetch their view again when they reconnect."""
-
-    async def changed(self, event: Event) -> None:
-        await self.broadcast(event)
+    async def changed(self, events: list[Event]) -> None:
+        for event in events:
+            await self.broadcast(event)
 
     async def broadcast(self, event: Event) -> None:
         """Serialised once, written to every socket; slow or gone sockets are dropped, never waited for."""
@@ -90,5 +88,5 @@ async def close_sockets(app: web.Application) -> None:
 def add_live_routes(app: web.Application) -> None:
     app[HUB] = LiveHub()
     app.router.add_get(LIVE_PATH, live)
-    app.cleanup_ctx.append(following(lambda app: app[HUB], "live updates"))
+    listen(app, app[HUB])
     app.on_shutdown.append(close_sockets)

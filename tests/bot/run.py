@@ -13,13 +13,15 @@ from tests.processes import contestbell_env, free_port, healthz_answers, running
 
 
 @asynccontextmanager
-async def run_with_bot(db: str, log: Path) -> AsyncIterator[tuple[FakeTelegram, int]]:
-    """Yields the fake Bot API and the web port once the process answers /healthz."""
+async def run_with_bot(db: str, log: Path, **settings: str) -> AsyncIterator[tuple[FakeTelegram, int]]:
+    """Yields the fake Bot API and the web port once the process answers /healthz; `settings` are more
+    CONTESTBELL_* settings (lower case, without the prefix)."""
     fake = FakeTelegram()
     port = free_port()
     async with TestServer(fake.app, host="127.0.0.1") as api:
         env = contestbell_env(database_url=db, http_port=str(port), sites="none", telegram_token=TOKEN,
-                              telegram_api_base=str(api.make_url("")).rstrip("/"))
+                              telegram_api_base=str(api.make_url("")).rstrip("/"), data_dir=str(log.parent),
+                              **settings)
         with running("run", env=env, log=log):
             await wait_until(lambda: healthz_answers(port), 60, "contestbell run to start")
             yield fake, port

@@ -15,10 +15,10 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
 from fetchers.contest import Contest as Fetched
-from fetchers.events import CHANNEL, LocalBus, RedisBus
+from fetchers.events import CHANNEL, EventBus, LocalBus, RedisBus
 from fetchers.health import record_failure, record_success
 from fetchers.ingest import ingest
-from models.contest import Contest, Site
+from models.contest import ChangeKind, Contest, ContestChange, Site
 from tests.processes import wait_until
 from web.api import CACHE, CACHE_TTL
 from web.app import make_web_app
@@ -43,6 +43,12 @@ def z(moment: datetime) -> str:
 async def add(site: str, key: str, title: str, start: datetime, minutes: int = 120, **fields) -> Contest:
     return await Contest.create(site_id=site, key=key, title=title, url=f"https://example.org/{site}/{key}",
                                 start=start, end=start + timedelta(minutes=minutes), duration=minutes * 60, **fields)
+
+
+async def announced(bus: EventBus, contest: Contest) -> None:
+    """What ingest does for a new contest: the change row (in the stream), then the bus rings."""
+    await ContestChange.create(contest=contest, kind=ChangeKind.NEW, noticed_at=datetime.now(UTC))
+    await bus.wake()
 
 
 @pytest.fixture
@@ -210,7 +216,7 @@ async def test_an_invalid_cursor_is_an_error(client, calendar, cursor):
 
 async def test_sites_with_interval_and_fetch_health(client, db):
     await record_success("codeforces", NOW)
-    await record_failure("atcoder", NOW, "timed out")  # never fetched successfully: stale too
+    await record_failure("atcoder", NOW, "timeout")  # never fetched successfully: stale too
     sites = {site["slug"]: site for site in (await get_json(client, "/api/v1/sites"))["sites"]}
     assert list(sites) == sorted(await Site.all().values_list("slug", flat=True))
     assert sites["codeforces"] == {
@@ -220,7 +226,7 @@ async def test_sites_with_interval_and_fetch_health(client, db):
     }
     health = sites["atcoder"]["health"]
     assert (health["ok"], health["stale"], health["consecutive_failures"], health["last_error"]) == (
-        False, True, 1, "timed out")
+        False, True, 1, "timeout")
 
 
 @pytest.mark.parametrize("path", ["/api/v1/contests", "/api/v1/sites", "/api/v1/openapi.json"])
@@ -259,8 +265,7 @@ async def test_if_none_match_with_the_etag_is_304(client, calendar, path):
 async def test_the_etag_changes_with_the_content(client, calendar):
     first = (await client.get("/api/v1/contests")).headers["ETag"]
     other_query = (await client.get("/api/v1/contests?site=codeforces")).headers["ETag"]
-    await add("luogu", "new", "Luogu Monthly", NOW + timedelta(days=4))
-    await client.app[BUS].publish([{"kind": "new", "site": "luogu", "key": "new"}])
+    await announced(client.app[BUS], await add("luogu", "new", "Luogu Monthly", NOW + timedelta(days=4)))
     await asyncio.sleep(0.05)  # the cache hears the event
     changed = await client.get("/api/v1/contests", headers={"If-None-Match": first})
     assert changed.status == 200 and changed.headers["ETag"] not in (first, other_query)
@@ -279,15 +284,15 @@ async def test_large_answers_are_gzipped_when_asked(client, db):
 async def test_answers_are_kept_until_a_change_event_drops_them(client, calendar):
     client.app[CACHE].ttl = 60  # only the event can make the change visible in this test
     assert "new" not in await listed(client, site="luogu")
-    await add("luogu", "new", "Luogu Monthly", NOW + timedelta(days=4))
+    contest = await add("luogu", "new", "Luogu Monthly", NOW + timedelta(days=4))
     assert "new" not in await listed(client, site="luogu")  # kept: the database was not asked again
-    await client.app[BUS].publish([{"kind": "new", "site": "luogu", "key": "new"}])
+    await announced(client.app[BUS], contest)
     await asyncio.sleep(0.05)
     assert await listed(client, site="luogu") == ["new"]
 
 
 async def test_an_ingest_shows_in_the_api_at_once(client, calendar):
-    """What the pipeline does after a fetch (ingest, then publish the report's events) reaches the API."""
+    """What the pipeline does after a fetch (ingest, then ring the bus) reaches the API."""
     client.app[CACHE].ttl = 60
     before = await get_json(client, "/api/v1/contests", {"site": "leetcode"})
     moved = NOW + timedelta(days=6)
@@ -295,8 +300,8 @@ async def test_an_ingest_shows_in_the_api_at_once(client, calendar):
                        moved, 5400, "weekly"),
                Fetched("leetcode", "biweekly-170", "Biweekly Contest 170", "https://leetcode.com/b170",
                        NOW + timedelta(days=5), 5400)]
-    report = await ingest("leetcode", fetched, datetime.now(UTC))
-    await client.app[BUS].publish(report.events())
+    await ingest("leetcode", fetched, datetime.now(UTC))
+    await client.app[BUS].wake()
 
     async def after_ingest() -> list[tuple[str, str]]:
         page = await get_json(client, "/api/v1/contests", {"site": "leetcode"})
@@ -328,9 +333,9 @@ async def test_changes_over_redis_clear_the_cache_of_a_web_process(db, redis_url
             client.app[CACHE].ttl = 60
             await wait_until(subscribed, 5, "the web app to subscribe")
             assert await listed(client, site="luogu") == []
-            await add("luogu", "redis", "Luogu Redis Round", NOW + timedelta(days=4))
+            contest = await add("luogu", "redis", "Luogu Redis Round", NOW + timedelta(days=4))
             assert await listed(client, site="luogu") == []
-            await worker.publish([{"kind": "new", "site": "luogu", "key": "redis"}])
+            await announced(worker, contest)
 
             async def heard() -> bool:
                 return await listed(client, site="luogu") == ["redis"]

@@ -34,9 +34,9 @@ class Site:
         return str(self.server.make_url(path))
 
     async def fetched(self, site: str, contests: list[Fetched]) -> None:
-        """What the pipeline does with a successful fetch: ingest it, then publish its changes on the bus."""
-        report = await ingest(site, contests, datetime.now(UTC))
-        await self.bus.publish(report.events())
+        """What the pipeline does with a successful fetch: ingest it, then ring the bus."""
+        await ingest(site, contests, datetime.now(UTC))
+        await self.bus.wake()
 
 
 @pytest.fixture

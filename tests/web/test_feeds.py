@@ -205,7 +205,9 @@ async def test_a_rescheduled_contest_keeps_its_uid_with_the_new_start_and_a_high
     before = events_by_uid(await get_calendar(client, await personal_path(account)))
 
     moved = fetched("codeforces", "2100", "Codeforces Round 2100", timedelta(days=1, hours=3))
-    await ingest_all([moved, other], now=NOW + timedelta(minutes=10))  # the next fetch, 10 minutes on
+    # the next fetch, 10 minutes on (from the wall clock: NOW was taken when the module was imported, and the
+    # revision is the later of the wall clock's last write and ingest's clock)
+    await ingest_all([moved, other], now=datetime.now(UTC) + timedelta(minutes=10))
 
     for path in (await personal_path(account), "/calendar.ics"):
         after = events_by_uid(await get_calendar(client, path))
