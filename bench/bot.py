@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import subprocess
 import sys
 import time
@@ -112,7 +113,7 @@ async def measure(url: str, updates: int, concurrency: list[int], contests: int,
     try:
         await seed(url, contests)
         env = contestbell_env(database_url=url, http_port=str(web_port), public_url="https://bench.invalid",
-                              telegram_token=TOKEN, telegram_api_base=f"http://127.0.0.1:{api_port}",
+                              secret_key=secrets.token_urlsafe(48), telegram_token=TOKEN, telegram_api_base=f"http://127.0.0.1:{api_port}",
                               telegram_webhook_secret=SECRET, log_level="WARNING")
         profile = ["-m", "cProfile", "-o", profile_to] if profile_to else []
         process = subprocess.Popen([sys.executable, *profile, "-m", "contestbell.cli", "web"], env=env, cwd=REPO)

@@ -36,11 +36,24 @@ class SetupError(RuntimeError):
     """The process cannot start with these settings; the message says what to change."""
 
 
+class WithoutTraceback(logging.Filter):
+    """One line instead of a traceback, for a library that retries by itself and logs every try with one
+    (asyncpg's pool, every few seconds while the database is down)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            record.msg, record.args = f"{record.getMessage()}: {type(error).__name__}: {error}", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def init_observability(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("apscheduler", "tortoise", "taskiq.receiver.receiver"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    logging.getLogger("asyncpg.pool").addFilter(WithoutTraceback())
     if settings.sentry_dsn:
         sentry_sdk.init(dsn=settings.sentry_dsn, traces_sample_rate=0.0)
 
@@ -97,7 +110,7 @@ async def until_stopped() -> None:
 
 @asynccontextmanager
 async def serving(app: web.Application, settings: Settings) -> AsyncIterator[None]:
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None)  # nginx keeps the access log
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()

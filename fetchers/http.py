@@ -22,7 +22,12 @@ USER_AGENT = "contestbell/0.1 (programming contest reminders; one request per si
 
 
 class FetchError(RuntimeError):
-    """The site could not be reached or answered with an error status."""
+    """The site could not be reached or answered with an error status. `kind` says which in a few words that may
+    be shown to anyone (`timeout`, `http 503`): the message, with addresses in it, is for the log only."""
+
+    def __init__(self, message: str, kind: str = "fetch error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class RetryableFetchError(FetchError):
@@ -105,13 +110,14 @@ class SiteClient:
             async with self._session.request(method, target, json=body) as response:
                 text = await response.text(errors="replace")
         except TimeoutError as error:
-            raise RetryableFetchError(f"{method} {url}: timed out") from error
+            raise RetryableFetchError(f"{method} {url}: timed out", "timeout") from error
         except aiohttp.ClientError as error:
-            raise RetryableFetchError(f"{method} {url}: {error.__class__.__name__}: {error}") from error
+            raise RetryableFetchError(f"{method} {url}: {error.__class__.__name__}: {error}",
+                                      "connection error") from error
         if response.status >= 500:
-            raise RetryableFetchError(f"{method} {url}: HTTP {response.status}")
+            raise RetryableFetchError(f"{method} {url}: HTTP {response.status}", f"http {response.status}")
         if response.status >= 400:
-            raise FetchError(f"{method} {url}: HTTP {response.status}")
+            raise FetchError(f"{method} {url}: HTTP {response.status}", f"http {response.status}")
         return text
 
 

@@ -12,6 +12,7 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from sentry_sdk.integrations.logging import ignore_logger
 
+from models.outages import DATABASE_DOWN, Complaints
 from notify.preferences import is_storable_text
 
 #: the traceback goes to the log; Sentry hears of the error once, through its aiohttp integration's 500
@@ -77,7 +78,7 @@ class ClientErrorsAsWarnings(logging.Filter):
 
 
 def _one_line(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {getattr(error, 'message', error)}"
+    text = " ".join(f"{type(error).__name__}: {getattr(error, 'message', error)}".split())
     return text.encode("unicode_escape").decode("ascii")[:300]
 
 
@@ -95,8 +96,11 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:
         add_security_headers(error)
         raise
+    except DATABASE_DOWN as error:  # not a bug of ours: one line every few seconds, not a traceback per request
+        DATABASE_COMPLAINTS.failed(error)
+        raise unavailable(request) from None
     except web.RequestPayloadError as error:  # the client's body broke on the way (a false Content-Encoding...)
-        log.warning("%s %s: unreadable request body: %s", request.method, loggable_path(request), error)
+        log.warning("%s %s: unreadable request body: %s", request.method, loggable_path(request), _one_line(error))
         raise with_security_headers(web.HTTPBadRequest(text="The request body could not be read.\n")) from None
     except Exception as error:
         log.exception("%s %s failed", request.method, loggable_path(request))
@@ -132,6 +136,24 @@ def unreadable_parameter(request: web.Request, name: str) -> web.HTTPBadRequest:
         return web.HTTPBadRequest(text=json.dumps({"error": {"parameter": shown, "message": message}}),
                                   content_type="application/json")
     return web.HTTPBadRequest(text=message + "\n")
+
+
+#: how long a client should wait before it asks again while the database is unavailable
+RETRY_AFTER = 5
+DATABASE_COMPLAINTS = Complaints("the database", log)
+
+
+def unavailable(request: web.Request) -> web.HTTPServiceUnavailable:
+    """What the client sees while the database is down: try again in a few seconds."""
+    text = "The service is briefly unavailable; please try again in a few seconds."
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if request.path.startswith("/api/"):
+        body = json.dumps({"error": {"parameter": None, "message": text}})
+        error = web.HTTPServiceUnavailable(text=body, content_type="application/json", headers=headers)
+    else:
+        error = web.HTTPServiceUnavailable(text=text + "\n", headers=headers)
+    add_security_headers(error)
+    return error
 
 
 def with_security_headers(error: web.HTTPException) -> web.HTTPException:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fetchers.registry import all_sites
+
 API_PREFIX = "/api/v1"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -109,20 +111,26 @@ def query(name: str, description: str, schema: Schema, **extra: Any) -> Schema:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
 
 
+#: text without control characters that is not only spaces (spaces around it are ignored)
+READABLE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+
 CONTEST_PARAMETERS = [
     query("site", "Only these sites (repeat the parameter for several); an unknown slug is an error.",
-          {"type": "array", "items": {"type": "string"}}, style="form", explode=True),
+          {"type": "array", "items": {"type": "string", "enum": sorted(all_sites())}}, style="form", explode=True),
     query("from", "Only contests starting at or after this moment (ISO 8601 with a zone: Z or +03:00).",
           {"type": "string", "format": "date-time"}),
-    query("to", "Only contests starting before this moment (ISO 8601 with a zone); must be after `from`.",
-          {"type": "string", "format": "date-time"}),
-    query("q", "Only contests whose title contains this text (case-insensitive).",
-          {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH}),
+    # the rule between two parameters, which JSON Schema cannot say, is stated for tools as `x-later-than`
+    query("to", "Only contests starting before this moment (ISO 8601 with a zone); must be later than `from`.",
+          {"type": "string", "format": "date-time"}, **{"x-later-than": "from"}),
+    query("q", "Only contests whose title contains this text (case-insensitive); no control characters, not only "
+               "spaces (spaces around it are ignored).",
+          {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": READABLE_TEXT}),
     query("upcoming", "1 or true: only contests that have not ended yet (running ones included).",
           {"type": "string", "enum": list(UPCOMING_VALUES)}),
     query("limit", "Contests per page.",
           {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
-    query("cursor", "`next_cursor` of the previous page (with the same filters).", {"type": "string"}),
+    query("cursor", "`next_cursor` of the previous page (with the same filters); any other value is an error.",
+          {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}, **{"x-issued-by": "next_cursor"}),
 ]
 
 ETAG_HEADER = {"ETag": {"required": True, "schema": {"type": "string"},

@@ -115,3 +115,32 @@ async def test_an_smtp_outage_does_not_delay_telegram(telegram_api):
     assert arrived - due < timedelta(seconds=2)  # Telegram went out on time while the mail was failing
     assert await Delivery.filter(channel="telegram", status="sent").count() == 1
     assert await Delivery.filter(channel="email", status="failed").count() == 1
+
+
+async def test_a_message_that_cannot_be_made_costs_only_its_account(telegram_api, caplog):
+    """Dispatch isolates accounts (issue 9, item 1): a verified address left without its unsubscribe token (an
+    older row, a hand edit) cannot be rendered; that one email fails, logged once, and everyone else's reminders
+    go out on both channels."""
+    fake, base = telegram_api
+    await someone("fine@example.org", 401)
+    broken = await someone("no-token@example.org", 402)
+    await EmailAddress.filter(account_id=broken.id).update(token=None)
+    await due_soon("6100")
+    with running_inbox() as inbox, caplog.at_level("WARNING"):
+        _clock, bot, scheduler = await started_clock(base, inbox)
+        try:
+            [letter] = await inbox.wait_for(1, timeout=10)
+            await fake.wait_for(count=2, timeout=10)
+
+            async def all_marked() -> bool:
+                return await Delivery.filter(status__in=["sent", "failed"]).count() == 4
+
+            await wait_until(all_marked, 20, "every row to be marked")
+        finally:
+            scheduler.shutdown(wait=False)
+            await bot.session.close()
+    assert letter["To"] == "fine@example.org"
+    assert sorted(c.chat_id for c in fake.sent()) == [401, 402]
+    assert await Delivery.filter(status="failed").values_list("account_id", "channel") == [(broken.id, "email")]
+    failures = [r for r in caplog.records if "could not render" in r.getMessage()]
+    assert len(failures) == 1 and str(broken.id) in failures[0].getMessage()
