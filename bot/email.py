@@ -40,6 +40,8 @@ OFF_WORDS = {"off", "remove", "delete"}
 MAILS_PER_ADDRESS = 3
 MAILS_PER_ACCOUNT = 5
 MAIL_WINDOW = timedelta(hours=24)
+#: tries of a claim that races another chat's claim of the same address
+CLAIM_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,24 +119,26 @@ async def claim_address(account: Account, address: str, now: datetime) -> EmailA
     """Make `address` the account's, waiting for confirmation again with new tokens, its verification email
     sent `now`; None when another chat has it confirmed (a pending claim by another chat gives way: only the
     mailbox decides)."""
-    try:
-        async with in_transaction():
-            other = await EmailAddress.get_or_none(address=address)
-            if other is not None and other.account_id != account.id:
-                if other.verified_at is not None:
-                    return None
-                await other.delete()
-            mine = await EmailAddress.filter(account_id=account.id).order_by("id")
-            for extra in mine[1:]:
-                await extra.delete()
-            row = mine[0] if mine else EmailAddress(account_id=account.id)
-            row.address, row.token = address, new_email_token()
-            row.verify_token, row.verify_sent_at = new_email_token(), now
-            row.verified_at, row.unsubscribed = None, False
-            await row.save()
-            return row
-    except IntegrityError:  # someone claimed it at the same moment
-        return None
+    for _attempt in range(CLAIM_ATTEMPTS):
+        try:
+            async with in_transaction():
+                other = await EmailAddress.get_or_none(address=address)
+                if other is not None and other.account_id != account.id:
+                    if other.verified_at is not None:
+                        return None
+                    await other.delete()
+                mine = await EmailAddress.filter(account_id=account.id).order_by("id")
+                for extra in mine[1:]:
+                    await extra.delete()
+                row = mine[0] if mine else EmailAddress(account_id=account.id)
+                row.address, row.token = address, new_email_token()
+                row.verify_token, row.verify_sent_at = new_email_token(), now
+                row.verified_at, row.unsubscribed = None, False
+                await row.save()
+                return row
+        except IntegrityError:  # another chat claimed it at the same moment: look again
+            continue
+    return None
 
 
 def state_text(row: EmailAddress | None, email_on: bool) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import uvloop
 from pydantic import ValidationError
 
-from contestbell import runtime
+from contestbell import resources
 from contestbell.secret_key import SecretKeyProblem, secret_key
 from contestbell.settings import Settings
 from fetchers.contest import Contest, ParseError, load_json
@@ -71,7 +71,7 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     site = get_site(args.site)
     contests = read_saved(site, Path(args.file))
     now = parse_now(args.now)
-    async with runtime.open_database(settings), runtime.event_bus(settings) as bus:
+    async with resources.open_database(settings), resources.event_bus(settings) as bus:
         try:
             report = await ingest(site.slug, contests, now)
         except ShrunkFetch as error:
@@ -84,8 +84,8 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
     sites = selected_sites(args.sites or None)
-    async with runtime.open_database(settings), runtime.event_bus(settings) as bus, \
-            runtime.fetch_context(settings, bus) as context:
+    async with resources.open_database(settings), resources.event_bus(settings) as bus, \
+            resources.fetch_context(settings, bus) as context:
         results = await asyncio.gather(*(fetch_and_ingest(site, context) for site in sites),
                                        return_exceptions=True)
     failed = False
@@ -101,18 +101,32 @@ async def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    async with runtime.open_database(settings):
+    async with resources.open_database(settings):
         pass
     print("migrations applied")
     return 0
 
 
-def process(run: Callable[[Settings], Coroutine[Any, Any, None]]) -> Callable[..., Coroutine[Any, Any, int]]:
+#: the process kinds: the function in contestbell.runtime that runs each, and its help
+PROCESSES = {
+    "run": ("run_all", "web, scheduler and an in-process worker in one process"),
+    "web": ("run_web", "the aiohttp process alone (scale it out behind nginx)"),
+    "worker": ("run_worker", "runs fetch tasks from the Redis queue"),
+    "scheduler": ("run_scheduler", "kicks fetches and sends reminders (one leads, the others stand by)"),
+}
+
+
+def process(function: str) -> Callable[..., Coroutine[Any, Any, int]]:
+    """A process kind; contestbell.runtime (the bot, the web app: seconds to import) is imported only for it."""
+
     async def command(settings: Settings, args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"secret_key": secret_key(settings)})
+        from contestbell import runtime
+
         runtime.init_observability(settings)
-        await run(settings)
+        await getattr(runtime, function)(settings)
         return 0
+
     return command
 
 
@@ -131,10 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sites", nargs="*", metavar="SITE")
     p.set_defaults(handler=cmd_fetch)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
-    for name, run in (("run", runtime.run_all), ("web", runtime.run_web),
-                      ("worker", runtime.run_worker), ("scheduler", runtime.run_scheduler)):
-        commands.add_parser(name, help=(run.__doc__ or "").split(":", 1)[-1].strip()).set_defaults(
-            handler=process(run))
+    for name, (function, description) in PROCESSES.items():
+        commands.add_parser(name, help=description).set_defaults(handler=process(function))
     return parser
 
 
@@ -152,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         first = error.errors()[0]
         return fail(f"bad setting CONTESTBELL_{str(first['loc'][0]).upper()}: {first['msg']}")
-    except (UsageError, UnknownSite, ParseError, runtime.SetupError, SecretKeyProblem) as error:
+    except (UsageError, UnknownSite, ParseError, resources.SetupError, SecretKeyProblem) as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130

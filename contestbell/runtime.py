@@ -7,8 +7,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
-from urllib.parse import urlsplit
 
 import sentry_sdk
 from aiohttp import web
@@ -16,24 +14,17 @@ from taskiq import AsyncBroker
 from taskiq.api import run_receiver_task
 
 from contestbell.reminders import reminder_clock
+from contestbell.resources import SetupError, event_bus, fetch_context, open_database
 from contestbell.settings import Settings
 from contestbell.telegram import telegram_bot
-from fetchers.events import EventBus, make_bus
-from fetchers.health import ensure_sites
-from fetchers.http import SiteClient, new_session
-from fetchers.pipeline import FetchContext
-from fetchers.registry import SiteModule, all_sites, selected_sites
+from fetchers.events import EventBus
+from fetchers.registry import SiteModule, selected_sites
 from fetchers.tasks import make_broker, register_fetch_task
-from models.db import database
 from scheduler.fetch_kicks import new_scheduler, schedule_fetches
 from scheduler.leader import make_leadership
 from web.app import make_web_app
 
 log = logging.getLogger("contestbell")
-
-
-class SetupError(RuntimeError):
-    """The process cannot start with these settings; the message says what to change."""
 
 
 class WithoutTraceback(logging.Filter):
@@ -60,34 +51,6 @@ def init_observability(settings: Settings) -> None:
 
 def sites_to_fetch(settings: Settings) -> list[SiteModule]:
     return selected_sites(settings.site_selection())
-
-
-@asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[None]:
-    """Migrate and open the database, and make sure every site module has its row."""
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    async with database(settings.database_url):
-        await ensure_sites(site.info for site in all_sites().values())
-        yield
-
-
-@asynccontextmanager
-async def event_bus(settings: Settings) -> AsyncIterator[EventBus]:
-    bus = make_bus(settings.redis_url)
-    try:
-        yield bus
-    finally:
-        await bus.close()
-
-
-@asynccontextmanager
-async def fetch_context(settings: Settings, bus: EventBus) -> AsyncIterator[FetchContext]:
-    gaps = {urlsplit(site.info.url).hostname or "": site.info.request_gap for site in all_sites().values()}
-    async with new_session(settings.fetch_timeout) as session:
-        client = SiteClient(session, fetch_via=settings.fetch_via, host_gaps=gaps)
-        yield FetchContext(client, bus, keep_past=timedelta(days=settings.keep_past_days))
 
 
 @asynccontextmanager
