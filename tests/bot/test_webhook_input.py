@@ -41,11 +41,11 @@ def secret(value: bytes = SECRET.encode()) -> dict[str, bytes]:
     return {"X-Telegram-Bot-Api-Secret-Token": value, "Content-Type": b"application/json"}
 
 
-@pytest.mark.parametrize("value", ["sécret".encode(), "секрет".encode(), b"\xff\xfe", b"\x80abc", b""])
-async def test_an_odd_or_wrong_secret_is_401(telegram, caplog, value):
-    with caplog.at_level(logging.INFO):
-        status = await raw_post(telegram, json.dumps(private_message("/stop")).encode(), secret(value))
-    assert status == 401
+async def test_an_odd_or_wrong_secret_is_401(telegram, caplog):
+    for value in ("sécret".encode(), "секрет".encode(), b"\xff\xfe", b"\x80abc", b"", SECRET.encode()[:-1]):
+        with caplog.at_level(logging.INFO):
+            status = await raw_post(telegram, json.dumps(private_message("/stop")).encode(), secret(value))
+        assert status == 401, value
     assert not problems(caplog), caplog.text
     assert not await TelegramChat.exists()
 
@@ -82,26 +82,26 @@ NOT_UPDATES = {
 }
 
 
-@pytest.mark.parametrize("name", list(NOT_UPDATES))
-async def test_what_is_not_a_readable_update_is_a_400_with_one_warning(telegram, caplog, name):
-    with caplog.at_level(logging.INFO):
-        status = await raw_post(telegram, NOT_UPDATES[name], secret())
-        await asyncio.sleep(0.1)
-    assert status == 400
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1, caplog.text
-    assert "webhook" in warnings[0].getMessage()
-    assert not problems(caplog), caplog.text
+async def test_what_is_not_a_readable_update_is_a_400_with_one_warning(telegram, caplog):
+    for name, body in NOT_UPDATES.items():
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            status = await raw_post(telegram, body, secret())
+            await asyncio.sleep(0.05)
+        assert status == 400, name
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "webhook" in warnings[0].getMessage(), (name, caplog.text)
+        assert not problems(caplog), (name, caplog.text)
     assert not await Account.exists()
 
 
-@pytest.mark.parametrize("encoding", [b"gzip", b"deflate", b"br", b"zstd", b"x-unknown"])
-async def test_a_false_content_encoding_is_a_400(telegram, caplog, encoding):
+async def test_a_false_content_encoding_is_a_400(telegram, caplog):
     body = json.dumps(private_message("/stop")).encode()
-    with caplog.at_level(logging.INFO):
-        status = await raw_post(telegram, body, {**secret(), "Content-Encoding": encoding})
-        await asyncio.sleep(0.1)
-    assert status == 400
+    for encoding in (b"gzip", b"deflate", b"br", b"zstd", b"x-unknown"):
+        with caplog.at_level(logging.INFO):
+            status = await raw_post(telegram, body, {**secret(), "Content-Encoding": encoding})
+            await asyncio.sleep(0.05)
+        assert status == 400, encoding
     assert not problems(caplog), caplog.text
     assert not await Account.exists()
 

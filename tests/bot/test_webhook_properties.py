@@ -29,9 +29,19 @@ from scheduler.reminder_clock import ReminderClock
 from tests.bot.conftest import SECRET
 from tests.bot.updates import callback, group_message, inline_query, private_message
 
-COMMANDS = ["start", "help", "upcoming", "sites", "subscribe", "unsubscribe", "remind", "filter", "timezone",
-            "language", "settings", "email", "calendar", "stop", "nosuchcommand"]
-PREFIXES = ["remind", "upcoming", "snooze", "site", "open", "filter", "tz", "lang", "calendar-reset", "nosuch"]
+#: each command with words it understands (the first word of its arguments is often one of them)
+COMMANDS = {
+    "start": ["link-token", "x" * 70], "help": [], "settings": [], "calendar": [], "stop": [], "nosuchcommand": [],
+    "upcoming": ["codeforces", "atcoder", "nosuchsite"], "sites": [],
+    "subscribe": ["codeforces", "leetcode", "nosuchsite"], "unsubscribe": ["codeforces", "nosuchsite"],
+    "remind": ["1d", "1h", "10m", "off", "0m", "99999999999d", "1h30m", "7d1m"],
+    "filter": ["include", "exclude", "remove", "min", "max", "clear"],
+    "timezone": ["Europe/Berlin", "UTC+3", "UTC+99", "Mars/Olympus", "new york"],
+    "language": ["ru", "en", "xx", "Русский"], "email": ["a@b.org", "off", "not-an-address"],
+}
+#: each button's prefix and how many fields its data has
+PREFIXES = {"remind": 1, "upcoming": 3, "snooze": 2, "site": 1, "open": 1, "filter": 2, "tz": 1, "lang": 1,
+            "calendar-reset": 0, "nosuch": 1}
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -42,7 +52,19 @@ words = st.one_of(
                      "remove", "div. 2", "codeforces", "atcoder", "UTC+3", "UTC+99", "Europe/Berlin", "ru", "en",
                      "a@b.org", "<script>", "\u202e", "\x00", "%00", "\ud800"]),
 )
-arguments = st.lists(words, max_size=6).map(" ".join)
+def arguments_of(command: str) -> st.SearchStrategy[str]:
+    known = COMMANDS[command]
+    first = st.one_of(st.sampled_from(known), words) if known else words
+    return st.tuples(first, st.lists(words, max_size=5)).map(lambda parts: " ".join([parts[0], *parts[1]]))
+
+
+def fields_of(prefix: str) -> st.SearchStrategy[list[str]]:
+    """As many fields as the button has (mostly), or any number."""
+    return st.one_of(st.lists(words, min_size=PREFIXES[prefix], max_size=PREFIXES[prefix]), st.lists(words, max_size=4))
+
+
+commands = st.sampled_from(sorted(COMMANDS)).flatmap(lambda name: st.tuples(st.just(name), arguments_of(name)))
+buttons = st.sampled_from(sorted(PREFIXES)).flatmap(lambda prefix: st.tuples(st.just(prefix), fields_of(prefix)))
 user_ids = st.integers(min_value=1, max_value=2**40)
 json_leaves = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
                         st.floats(allow_nan=False), st.text(max_size=30))
@@ -89,10 +111,10 @@ async def then_a_reminder_arrives(telegram):
 
 
 @PROPERTY_SETTINGS
-@given(command=st.sampled_from(COMMANDS), args=arguments, user=user_ids, group=st.booleans(),
-       language=st.sampled_from(["en", "ru", "de", ""]))
-async def test_every_command_with_random_arguments(telegram, then_a_reminder_arrives, caplog, command, args, user,
-                                                   group, language):
+@given(typed=commands, user=user_ids, group=st.booleans(), language=st.sampled_from(["en", "ru", "de", ""]))
+async def test_every_command_with_random_arguments(telegram, then_a_reminder_arrives, caplog, typed, user, group,
+                                                   language):
+    command, args = typed
     text = f"/{command}" + (f"@simrsjsonbot {args}" if group else f" {args}")
     update = group_message(text, user_id=user, language_code=language) if group else \
         private_message(text, user_id=user, language_code=language)
@@ -103,10 +125,9 @@ async def test_every_command_with_random_arguments(telegram, then_a_reminder_arr
 
 
 @PROPERTY_SETTINGS
-@given(prefix=st.sampled_from(PREFIXES), fields=st.lists(words, max_size=4), user=user_ids,
-       chat_type=st.sampled_from(["private", "group", "supergroup"]))
-async def test_every_button_with_random_fields(telegram, then_a_reminder_arrives, caplog, prefix, fields, user,
-                                               chat_type):
+@given(button=buttons, user=user_ids, chat_type=st.sampled_from(["private", "group", "supergroup"]))
+async def test_every_button_with_random_fields(telegram, then_a_reminder_arrives, caplog, button, user, chat_type):
+    prefix, fields = button
     data = ":".join([prefix, *fields])
     chat = user if chat_type == "private" else -abs(user)
     update = callback(data, chat_id=chat, user_id=user, chat_type=chat_type)
