@@ -20,19 +20,19 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field, model_validator
 
 from bot.permissions import admins_only
-from bot.remind import BadDuration, parse_duration
-from bot.screens import OpenSection, edit_screen
+from bot.screens import OpenSection, edit_screen, refusal_text
 from models.account import Account
 from notify.formatting import span
-from notify.preferences import (
-    LONGEST_LIMIT,
-    MAX_KEYWORD_LENGTH,
-    MAX_KEYWORDS,
-    SHORTEST_LIMIT,
-    is_readable_text,
+from notify.preferences import MAX_KEYWORDS
+from notify.rules import (
+    SettingProblem,
+    TooManyKeywords,
+    check_duration_limits,
+    normalised_keyword,
+    parse_keyword,
+    parse_limit,
 )
 
-OFF_WORDS = frozenset({"off", "none"})
 SIDES = ("include", "exclude")
 
 
@@ -52,62 +52,20 @@ class Filters:
         return self.include if side == "include" else self.exclude
 
 
-class FilterProblem(ValueError):
-    """Why a /filter change was refused; `text()` says it to the user (inside update handling)."""
+class NotAFilterCommand(SettingProblem):
+    """/filter with words it does not take."""
 
     def text(self) -> str:
         return _("I don't understand that. Try one of these:") + "\n" + usage()
 
 
-class KeywordTooLong(FilterProblem):
+class NotAKeyword(SettingProblem):
     def text(self) -> str:
-        return _("A keyword can be at most {n} characters long.").format(n=MAX_KEYWORD_LENGTH)
-
-
-class UnreadableKeyword(FilterProblem):
-    def text(self) -> str:
-        return _("A keyword cannot hold control characters; write it as plain text.")
-
-
-class TooManyKeywords(FilterProblem):
-    def text(self) -> str:
-        return _("That is too many: at most {n} keywords of each kind.").format(n=MAX_KEYWORDS)
-
-
-class NotAKeyword(FilterProblem):
-    def __init__(self, keyword: str) -> None:
-        super().__init__(keyword)
-        self.keyword = keyword
-
-    def text(self) -> str:
-        return _("“{keyword}” is not one of your keywords.").format(keyword=escape(self.keyword))
-
-
-class BadLimit(FilterProblem):
-    def __init__(self, token: str, problem: str = "unreadable") -> None:
-        super().__init__(f"{problem}: {token!r}")
-        self.token, self.problem = token, problem
-
-    def text(self) -> str:
-        if self.problem == "range":
-            return _("“{token}” is out of range: a duration limit can be 1 minute to 60 days.").format(
-                token=escape(self.token))
-        return _("I can't read “{token}”: write durations like 30m, 5h, 1d or 2h30m, or off.").format(
-            token=escape(self.token))
-
-
-class MinAboveMax(FilterProblem):
-    def __init__(self, shortest: int, longest: int) -> None:
-        super().__init__(f"{shortest} > {longest}")
-        self.shortest, self.longest = shortest, longest
-
-    def text(self) -> str:
-        return _("The minimum ({min}) would be longer than the maximum ({max}).").format(
-            min=span(self.shortest), max=span(self.longest))
+        return _("“{keyword}” is not one of your keywords.").format(keyword=self.typed)
 
 
 def change_filters(filters: Filters, args: str) -> Filters:
-    """The filters after one /filter command (its arguments); a FilterProblem when it cannot apply."""
+    """The filters after one /filter command (its arguments); a SettingProblem when it cannot apply."""
     words = args.split(maxsplit=1)
     action = words[0].lower() if words else ""
     rest = " ".join(words[1].split()) if len(words) > 1 else ""
@@ -119,53 +77,34 @@ def change_filters(filters: Filters, args: str) -> Filters:
         return with_limit(filters, action, rest)
     if action == "clear" and not rest:
         return Filters()
-    raise FilterProblem(args)
+    raise NotAFilterCommand(args)
 
 
 def with_keyword(filters: Filters, side: str, phrase: str) -> Filters:
     """The phrase added on one side (and taken off the other side, where it would contradict itself)."""
-    keyword = phrase.lower()
-    if len(keyword) > MAX_KEYWORD_LENGTH:
-        raise KeywordTooLong(keyword)
-    if not is_readable_text(keyword):
-        raise UnreadableKeyword(keyword)
+    keyword = parse_keyword(phrase)
     kept = filters.keywords(side)
     if keyword in kept:
         return filters
     if len(kept) >= MAX_KEYWORDS:
-        raise TooManyKeywords(side)
+        raise TooManyKeywords(keyword)
     other = "exclude" if side == "include" else "include"
     others = tuple(k for k in filters.keywords(other) if k != keyword)
     return replace(filters, **{side: (*kept, keyword), other: others})
 
 
 def without_keyword(filters: Filters, phrase: str) -> Filters:
-    keyword = phrase.lower()
+    keyword = normalised_keyword(phrase)
     if keyword not in filters.include + filters.exclude:
         raise NotAKeyword(keyword)
     return replace(filters, include=tuple(k for k in filters.include if k != keyword),
                    exclude=tuple(k for k in filters.exclude if k != keyword))
 
 
-def parse_limit(text: str) -> int | None:
-    """A duration limit: "5h", "2h 30m" -> seconds; "off" -> None."""
-    token = "".join(text.split())
-    if token.lower() in OFF_WORDS:
-        return None
-    try:
-        seconds = parse_duration(token)
-    except BadDuration:
-        raise BadLimit(text) from None
-    if not SHORTEST_LIMIT <= seconds <= LONGEST_LIMIT:
-        raise BadLimit(text, "range")
-    return seconds
-
-
 def with_limit(filters: Filters, which: str, text: str) -> Filters:
     seconds = parse_limit(text)
     changed = replace(filters, min_duration=seconds) if which == "min" else replace(filters, max_duration=seconds)
-    if None not in (changed.min_duration, changed.max_duration) and changed.min_duration > changed.max_duration:
-        raise MinAboveMax(changed.min_duration, changed.max_duration)
+    check_duration_limits(changed.min_duration, changed.max_duration)
     return changed
 
 
@@ -260,8 +199,8 @@ async def show_filters(message: Message, account: Account) -> None:
 async def change(message: Message, command: CommandObject, account: Account) -> None:
     try:
         filters = change_filters(Filters.of(account), command.args or "")
-    except FilterProblem as problem:
-        await message.reply(problem.text() + "\n" + _("Nothing changed."))
+    except SettingProblem as problem:
+        await message.reply(refusal_text(problem))
         return
     await save_filters(account, filters)
     text, keyboard = filters_screen(filters)

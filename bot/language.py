@@ -12,7 +12,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from babel import Locale
 from pydantic import Field
 
 from bot.permissions import admins_only
@@ -20,27 +19,11 @@ from bot.screens import OpenSection, edit_screen
 from bot.stale import out_of_date
 from models.account import Account
 from notify.i18n import language_name, languages
+from notify.rules import SettingProblem, parse_language
 
 
 class LanguagePick(CallbackData, prefix="lang"):
     code: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]  # and one we speak: the handler knows which
-
-
-def parse_language(text: str, available: list[str]) -> str | None:
-    """The language code meant by `text`, when the bot speaks it: a code ("ru", "RU", "ru-RU", "ru_RU"),
-    the language's own name ("Русский") or its English name ("russian"); None otherwise."""
-    wanted = text.strip().lower()
-    if not wanted:
-        return None
-    code = wanted.replace("_", "-").split("-")[0]
-    if code in available:
-        return code
-    for candidate in available:
-        locale = Locale.parse(candidate)
-        names = {locale.get_display_name(candidate), locale.get_display_name("en")}
-        if wanted in {name.lower() for name in names if name}:
-            return candidate
-    return None
 
 
 def languages_keyboard(available: list[str], current: str) -> InlineKeyboardMarkup:
@@ -49,23 +32,16 @@ def languages_keyboard(available: list[str], current: str) -> InlineKeyboardMark
     return InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
-def listed(available: list[str]) -> str:
-    """'en (English), ru (Русский)'."""
-    return ", ".join(f"{code} ({language_name(code)})" for code in available)
+def language_hint(account: Account, available: list[str]) -> str:
+    return _("Pick a language below, or send its code, e.g. /language {example}.").format(
+        example=next((code for code in available if code != account.language), account.language))
 
 
 def language_screen(account: Account, available: list[str]) -> str:
     return "\n".join((
         _("I speak {language} in this chat.").format(language=language_name(account.language)),
-        _("Pick a language below, or send its code, e.g. /language {example}.").format(
-            example=next((code for code in available if code != account.language), account.language)),
+        language_hint(account, available),
     ))
-
-
-def unknown_language_text(typed: str, available: list[str]) -> str:
-    return _("I don't speak {language}, so nothing changed. I speak: {languages}. "
-             "Send /language with one of these codes, or pick one below.").format(
-        language=escape(typed[:32]), languages=listed(available))
 
 
 def language_set_text(i18n: I18n, code: str) -> str:
@@ -91,10 +67,11 @@ async def language_command(message: Message, command: CommandObject, account: Ac
 @admins_only
 async def set_language(message: Message, typed: str, account: Account, i18n: I18n) -> None:
     available = languages(i18n)
-    code = parse_language(typed, available)
-    if code is None:
-        await message.answer(unknown_language_text(typed, available),
-                             reply_markup=languages_keyboard(available, account.language))
+    try:
+        code = parse_language(typed, available)
+    except SettingProblem as problem:
+        refusal = (escape(problem.text(), quote=False), _("Nothing changed."), language_hint(account, available))
+        await message.answer("\n".join(refusal), reply_markup=languages_keyboard(available, account.language))
         return
     await save_language(account, code)
     await message.answer(language_set_text(i18n, code))

@@ -5,8 +5,6 @@ Offsets are stored in seconds, largest first, in `account.reminder_offsets`; an 
 
 from __future__ import annotations
 
-import re
-from html import escape
 from typing import Annotated
 
 from aiogram import F, Router
@@ -17,60 +15,21 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection, edit_screen
+from bot.screens import OpenSection, edit_screen, refusal_text
 from models.account import Account
 from notify.formatting import span
 from notify.preferences import DAY, HOUR, LONGEST_OFFSET, MAX_OFFSETS, MINUTE, SHORTEST_OFFSET
+from notify.rules import SettingProblem, TooManyReminders, parse_offsets
 
-UNITS = {"m": MINUTE, "h": HOUR, "d": DAY}
 #: the offsets offered as toggle buttons
 PRESETS = (DAY, 3 * HOUR, HOUR, 30 * MINUTE, 10 * MINUTE)
-OFF_WORDS = frozenset({"off", "none"})
-
-_DURATION = re.compile(r"(?:\d+[mhd])+", re.IGNORECASE)
-_PART = re.compile(r"(\d+)([mhd])", re.IGNORECASE)
-_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-class BadDuration(ValueError):
-    """A token that is not a usable length of time; `problem` says why: "unreadable", "range" or "too_many"."""
-
-    def __init__(self, token: str, problem: str = "unreadable") -> None:
-        super().__init__(f"{problem}: {token!r}")
-        self.token, self.problem = token, problem
-
-
-def parse_duration(token: str) -> int:
-    """Seconds in a length written with m, h and d units: "10m", "3h", "1d", "1h30m", "1d12h"."""
-    if not _DURATION.fullmatch(token):
-        raise BadDuration(token)
-    return sum(int(amount) * UNITS[unit.lower()] for amount, unit in _PART.findall(token))
-
-
-def parse_offsets(text: str) -> list[int]:
-    """Reminder offsets in seconds, largest first, duplicates collapsed: "1d 1h 10m" -> [86400, 3600, 600];
-    "off" -> []. Each is 1 minute to 7 days, at most 5 of them; anything else raises BadDuration."""
-    tokens = [token for token in _SEPARATORS.split(text.strip()) if token]
-    if not tokens:
-        raise BadDuration("", "unreadable")
-    if len(tokens) == 1 and tokens[0].lower() in OFF_WORDS:
-        return []
-    offsets: set[int] = set()
-    for token in tokens:
-        seconds = parse_duration(token)
-        if not SHORTEST_OFFSET <= seconds <= LONGEST_OFFSET:
-            raise BadDuration(token, "range")
-        offsets.add(seconds)
-        if len(offsets) > MAX_OFFSETS:
-            raise BadDuration(token, "too_many")
-    return sorted(offsets, reverse=True)
 
 
 def toggled(offsets: list[int], offset: int) -> list[int]:
-    """The offsets with one switched on or off (largest first); BadDuration when that makes too many."""
+    """The offsets with one switched on or off (largest first); TooManyReminders when that makes too many."""
     chosen = set(offsets) ^ {offset}
     if len(chosen) > MAX_OFFSETS:
-        raise BadDuration(str(offset), "too_many")
+        raise TooManyReminders(str(offset))
     return sorted(chosen, reverse=True)
 
 
@@ -86,18 +45,6 @@ def describe(offsets: list[int]) -> str:
         return _("Reminders: off")
     shown = ", ".join(span(offset) for offset in sorted(offsets, reverse=True))
     return _("Reminders: {offsets} before the start").format(offsets=shown)
-
-
-def problem_text(error: BadDuration) -> str:
-    if error.problem == "range":
-        return _("“{token}” is out of range: a reminder can be 1 minute to 7 days before the start.").format(
-            token=escape(error.token))
-    if error.problem == "too_many":
-        return _("That is too many: at most {n} reminders.").format(n=MAX_OFFSETS)
-    if not error.token:
-        return _("Say when, e.g. /remind 1d 1h 10m, or /remind off.")
-    return _("I can't read “{token}”: write times like 10m, 3h, 1d or 1h30m.").format(
-        token=escape(error.token))
 
 
 def remind_screen(offsets: list[int]) -> tuple[str, InlineKeyboardMarkup]:
@@ -123,8 +70,8 @@ async def show_reminders(message: Message, account: Account) -> None:
 async def set_reminders(message: Message, command: CommandObject, account: Account) -> None:
     try:
         offsets = parse_offsets(command.args or "")
-    except BadDuration as error:
-        await message.reply(problem_text(error) + "\n" + _("Nothing changed."))
+    except SettingProblem as problem:
+        await message.reply(refusal_text(problem))
         return
     await save_offsets(account, offsets)
     text, keyboard = remind_screen(offsets)
@@ -135,8 +82,8 @@ async def set_reminders(message: Message, command: CommandObject, account: Accou
 async def toggle_preset(callback: CallbackQuery, callback_data: RemindToggle, account: Account) -> None:
     try:
         offsets = toggled(account.reminder_offsets, callback_data.offset)
-    except BadDuration as error:
-        await callback.answer(problem_text(error), show_alert=True)
+    except SettingProblem as problem:
+        await callback.answer(problem.text(), show_alert=True)
         return
     await save_offsets(account, offsets)
     await callback.answer(describe(offsets))

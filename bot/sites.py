@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from aiogram import F, Router
@@ -16,21 +15,13 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import field_validator
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection, edit_screen
+from bot.screens import OpenSection, edit_screen, refusal_text
 from fetchers.registry import all_sites
 from models.account import Account
 from models.selection import POPULAR_SITES
+from notify.rules import SettingProblem, parse_site_list
 
 BUTTONS_PER_ROW = 2
-_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-class UnknownSites(ValueError):
-    """Names that are no site's slug (`names`, as typed)."""
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(", ".join(names))
-        self.names = names
 
 
 class SiteToggle(CallbackData, prefix="site"):
@@ -47,16 +38,6 @@ class SiteToggle(CallbackData, prefix="site"):
 def followed(account: Account) -> list[str]:
     """The account's sites: its own list, or the popular set while it has none."""
     return list(account.sites) if account.sites is not None else list(POPULAR_SITES)
-
-
-def parse_sites(text: str) -> list[str]:
-    """Slugs typed by a person ("AtCoder, leetcode" -> ["atcoder", "leetcode"]); any unknown name raises
-    UnknownSites listing every unknown one."""
-    names = [name for name in _SEPARATORS.split(text.strip()) if name]
-    unknown = [name for name in names if name.lower() not in all_sites()]
-    if unknown:
-        raise UnknownSites(unknown)
-    return list(dict.fromkeys(name.lower() for name in names))
 
 
 def changed(sites: list[str], slugs: list[str], follow: bool) -> list[str]:
@@ -91,11 +72,6 @@ def sites_screen(sites: list[str]) -> tuple[str, InlineKeyboardMarkup]:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def unknown_text(error: UnknownSites) -> str:
-    return _("I don't know {names}. The sites are: {sites}. Nothing changed.").format(
-        names=", ".join(f"“{escape(name)}”" for name in error.names), sites=", ".join(all_sites()))
-
-
 async def show_sites(message: Message, account: Account) -> None:
     text, keyboard = sites_screen(followed(account))
     await message.answer(text, reply_markup=keyboard)
@@ -113,9 +89,9 @@ async def unsubscribe(message: Message, command: CommandObject, account: Account
 
 async def change_by_text(message: Message, command: CommandObject, account: Account, follow: bool) -> None:
     try:
-        slugs = parse_sites(command.args or "")
-    except UnknownSites as error:
-        await message.reply(unknown_text(error))
+        slugs = parse_site_list(command.args or "", all_sites())
+    except SettingProblem as problem:
+        await message.reply(refusal_text(problem))
         return
     if not slugs:
         await message.reply(_("Name the sites, e.g. /{command} atcoder leetcode. The sites are: {sites}.").format(

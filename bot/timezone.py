@@ -17,6 +17,7 @@ from pydantic import field_validator
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
+from notify.rules import SettingProblem, parse_zone_setting
 from notify.zones import COMMON_ZONES, parse_zone, zone_of
 
 
@@ -44,24 +45,21 @@ def zones_keyboard(current: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
+def zone_hint() -> str:
+    return _("Pick one below, or send its name or offset: /timezone Europe/Berlin, /timezone UTC+3.")
+
+
 def zone_screen(account: Account) -> str:
     return "\n".join((
         _("Your time zone is {zone}; it is {now} there.").format(
             zone=account.timezone, now=now_there(account.timezone, account.language)),
-        _("Pick one below, or send its name or offset: /timezone Europe/Berlin, /timezone UTC+3."),
+        zone_hint(),
     ))
 
 
 def zone_set_text(account: Account) -> str:
     return _("Time zone set to {zone}. It is {now} there.").format(
         zone=account.timezone, now=now_there(account.timezone, account.language))
-
-
-def unknown_zone_text(typed: str) -> str:
-    return _("Unknown time zone: {zone}. Nothing changed.\n"
-             "Send a name from the time zone database, such as /timezone Europe/Berlin or "
-             "/timezone America/New_York, or an offset from UTC between UTC-14 and UTC+14, such as "
-             "/timezone UTC+3 or /timezone UTC-04:30. Or pick one below.").format(zone=escape(typed[:64]))
 
 
 async def save_zone(account: Account, zone: str) -> None:
@@ -78,9 +76,11 @@ async def timezone_command(message: Message, command: CommandObject, account: Ac
 
 @admins_only
 async def set_timezone(message: Message, typed: str, account: Account) -> None:
-    zone = parse_zone(typed)
-    if zone is None:
-        await message.answer(unknown_zone_text(typed), reply_markup=zones_keyboard(account.timezone))
+    try:
+        zone = parse_zone_setting(typed)
+    except SettingProblem as problem:
+        refusal = (escape(problem.text(), quote=False), _("Nothing changed."), zone_hint())
+        await message.answer("\n".join(refusal), reply_markup=zones_keyboard(account.timezone))
         return
     await save_zone(account, zone)
     await message.answer(zone_set_text(account))

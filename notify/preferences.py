@@ -1,7 +1,7 @@
-"""What an account's settings may be: the limits the bot (and the web) enforce when a person sets them, and the
-same rules applied to a stored row before it is planned. A row that breaks them (written by an older version,
-by hand, or by a forged request that got past a check) cannot be planned: planning skips that one account and
-says why, and everyone else is reminded as usual.
+"""What an account's settings may be: the limits the bot and the web enforce when a person sets them (the rules
+for typed values are in notify.rules), and the same limits applied to a stored row before it is planned. A row
+that breaks them (written by an older version, by hand, or by a forged request that got past a check) cannot be
+planned: planning skips that one account and says why, and everyone else is reminded as usual.
 """
 
 from __future__ import annotations

@@ -7,23 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.filters import (
-    BadLimit,
-    FilterDrop,
-    FilterProblem,
-    Filters,
-    KeywordTooLong,
-    MinAboveMax,
-    NotAKeyword,
-    TooManyKeywords,
-    change_filters,
-    dropped,
-    keyword_key,
-)
+from bot.filters import FilterDrop, Filters, NotAFilterCommand, NotAKeyword, change_filters, dropped, keyword_key
 from bot.screens import OpenSection
 from models.account import Account
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
+from notify.rules import KeywordTooLong, LimitOutOfRange, MinAboveMax, TooManyKeywords, UnreadableLimit
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
 
@@ -54,9 +43,10 @@ def test_durations_and_their_order():
 
 
 @pytest.mark.parametrize(("args", "problem"), [
-    ("", FilterProblem), ("sort by date", FilterProblem), ("include", FilterProblem), ("max", FilterProblem),
-    ("clear all", FilterProblem), ("include " + "x" * 51, KeywordTooLong), ("remove java", NotAKeyword),
-    ("max 5x", BadLimit), ("min 0m", BadLimit), ("max 61d", BadLimit), ("max -1h", BadLimit),
+    ("", NotAFilterCommand), ("sort by date", NotAFilterCommand), ("include", NotAFilterCommand),
+    ("max", NotAFilterCommand), ("clear all", NotAFilterCommand), ("include " + "x" * 51, KeywordTooLong),
+    ("remove java", NotAKeyword), ("max 5x", UnreadableLimit), ("min 0m", LimitOutOfRange),
+    ("max 61d", LimitOutOfRange), ("max -1h", UnreadableLimit),
 ])
 def test_bad_changes_are_refused(args, problem):
     with pytest.raises(problem):

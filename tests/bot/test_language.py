@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import LanguagePick, listed, parse_language
+from bot.language import LanguagePick
 from bot.screens import OpenSection
 from models.account import Account
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
 
-SPOKEN = ["en", "ru"]
-
 
 async def language_of_chat(chat_id: int) -> str:
     return (await Account.get(telegram_chats__chat_id=chat_id)).language
-
-
-@pytest.mark.parametrize(("typed", "code"), [
-    ("ru", "ru"), ("RU", "ru"), (" en ", "en"), ("ru-RU", "ru"), ("en_GB", "en"),
-    ("Русский", "ru"), ("русский", "ru"), ("Russian", "ru"), ("english", "en"),
-])
-def test_languages_people_type(typed, code):
-    assert parse_language(typed, SPOKEN) == code
-
-
-@pytest.mark.parametrize("typed", ["", "de", "Deutsch", "klingon", "r", "ru ru", "<b>"])
-def test_languages_the_bot_does_not_speak(typed):
-    assert parse_language(typed, SPOKEN) is None
-
-
-def test_a_new_catalog_is_a_new_language():
-    assert parse_language("Deutsch", ["de", *SPOKEN]) == "de"
-    assert listed(["de", *SPOKEN]) == "de (Deutsch), en (English), ru (Русский)"
 
 
 async def test_no_argument_shows_the_languages_from_the_catalogs(telegram):
@@ -59,7 +39,7 @@ async def test_switching_answers_in_the_new_language_and_stays_in_it(telegram):
     reply = await telegram.reply_to(private_message("/timezone Europe/Moscow"))
     assert reply.text.startswith("Часовой пояс установлен: Europe/Moscow (сейчас там ")
     reply = await telegram.reply_to(private_message("/timezone Mars/Phobos"))
-    assert reply.text.startswith("Неизвестный часовой пояс: Mars/Phobos. Ничего не изменилось.")
+    assert reply.text.startswith("Неизвестный часовой пояс: Mars/Phobos.") and "Ничего не изменилось." in reply.text
     reply = await telegram.reply_to(private_message("/language en"))
     assert reply.text == "From now on I speak English in this chat."
 
@@ -67,7 +47,7 @@ async def test_switching_answers_in_the_new_language_and_stays_in_it(telegram):
 @pytest.mark.parametrize("typed", ["de", "klingon", "<i>x</i>"])
 async def test_unknown_language_lists_the_spoken_ones_and_changes_nothing(telegram, typed):
     reply = await telegram.reply_to(private_message(f"/language {typed}"))
-    assert "I don't speak" in reply.text and "nothing changed" in reply.text
+    assert "Unknown language" in reply.text and "Nothing changed." in reply.text
     assert "en (English), ru (Русский)" in reply.text
     assert "<i>" not in reply.text
     assert [b["text"] for b in reply.buttons()] == ["✓ English", "Русский"]

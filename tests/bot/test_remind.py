@@ -1,58 +1,23 @@
-"""/remind: the offsets parser, the command, the preset buttons, group admin checks."""
+"""/remind: the command, the preset buttons, group admin checks (the offsets rule: tests/notify/test_preferences.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.remind import BadDuration, RemindToggle, parse_offsets, toggled
+from bot.remind import RemindToggle, toggled
 from bot.screens import OpenSection
 from models.account import Account
+from notify.rules import TooManyReminders
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
 
 DAY, HOUR, MINUTE = 86400, 3600, 60
 
 
-@pytest.mark.parametrize(("text", "offsets"), [
-    ("1d 1h 10m", [DAY, HOUR, 10 * MINUTE]),
-    ("10m 1d 1h", [DAY, HOUR, 10 * MINUTE]),
-    ("1h30m", [HOUR + 30 * MINUTE]),
-    ("1D12H, 2h", [DAY + 12 * HOUR, 2 * HOUR]),
-    ("10m 10m 600m 10h", [10 * HOUR, 10 * MINUTE]),
-    ("1m 7d", [7 * DAY, MINUTE]),
-    ("1h 1h 1h 1h 1h 1h 2h 3h 4h 5h", [5 * HOUR, 4 * HOUR, 3 * HOUR, 2 * HOUR, HOUR]),
-    ("off", []),
-    (" OFF ", []),
-])
-def test_parse_offsets(text, offsets):
-    assert parse_offsets(text) == offsets
-
-
-@pytest.mark.parametrize(("text", "token", "problem"), [
-    ("5x", "5x", "unreadable"),
-    ("1d 1hour", "1hour", "unreadable"),
-    ("1.5h", "1.5h", "unreadable"),
-    ("-1h", "-1h", "unreadable"),
-    ("30s", "30s", "unreadable"),
-    ("h", "h", "unreadable"),
-    ("1h off", "off", "unreadable"),
-    ("", "", "unreadable"),
-    ("0m", "0m", "range"),
-    ("1d 8d", "8d", "range"),
-    ("7d1m", "7d1m", "range"),
-    ("1m 2m 3m 4m 5m 6m", "6m", "too_many"),
-])
-def test_parse_offsets_names_the_bad_token(text, token, problem):
-    with pytest.raises(BadDuration) as caught:
-        parse_offsets(text)
-    assert isinstance(caught.value, ValueError)
-    assert (caught.value.token, caught.value.problem) == (token, problem)
-
-
 def test_toggled_switches_one_offset_and_refuses_a_sixth():
     assert toggled([DAY, HOUR], 600) == [DAY, HOUR, 600]
     assert toggled([DAY, HOUR], DAY) == [HOUR]
-    with pytest.raises(BadDuration):
+    with pytest.raises(TooManyReminders):
         toggled([2 * DAY, DAY, HOUR, 1800, 600], 3 * HOUR)
 
 

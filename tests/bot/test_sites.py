@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.screens import OpenSection
-from bot.sites import SiteToggle, UnknownSites, changed, parse_sites, toggled
+from bot.sites import SiteToggle, changed, toggled
 from models.account import Account
 from models.contest import Contest
 from models.selection import POPULAR_SITES, ContestFilter, upcoming
@@ -18,14 +18,6 @@ from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, privat
 ALL_NAMES = ["AtCoder", "CodeChef", "Codeforces", "Codeforces Gym", "HackerEarth", "LeetCode", "Luogu", "NowCoder"]
 DEFAULT_KEYBOARD = ["✓ AtCoder", "✓ CodeChef", "✓ Codeforces", "Codeforces Gym", "HackerEarth", "✓ LeetCode",
                     "Luogu", "NowCoder"]
-
-
-def test_parse_sites_is_case_insensitive_and_lists_every_unknown_name():
-    assert parse_sites("AtCoder, LEETCODE  atcoder") == ["atcoder", "leetcode"]
-    assert parse_sites("") == []
-    with pytest.raises(UnknownSites) as caught:
-        parse_sites("atcoder topcoder Codeforces kattis")
-    assert caught.value.names == ["topcoder", "kattis"]
 
 
 def test_changes_keep_the_registry_order():
@@ -109,7 +101,7 @@ async def test_an_unknown_name_lists_the_sites_and_changes_nothing(telegram, com
     await telegram.reply_to(private_message("/sites"))
     reply = await telegram.reply_to(private_message(command))
     unknown = command.split()[-1]
-    assert "I don't know" in reply.text and "Nothing changed." in reply.text
+    assert "Not a site" in reply.text and "Nothing changed." in reply.text
     assert ("“topcoder”" if unknown == "topcoder" else "“&lt;b&gt;x&lt;/b&gt;”") in reply.text
     assert "atcoder, codechef, codeforces, codeforces-gym, hackerearth, leetcode, luogu, nowcoder" in reply.text
     assert await sites_of(USER_ID) == list(POPULAR_SITES)
