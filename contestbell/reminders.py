@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import make_bot
 from contestbell.settings import Settings
-from contestbell.telegram import email_context
+from contestbell.telegram import mailer
 from fetchers.events import EventBus
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
@@ -26,7 +26,8 @@ log = logging.getLogger("contestbell.reminders")
 @asynccontextmanager
 async def reminder_clock(settings: Settings, scheduler: AsyncIOScheduler, bus: EventBus
                          ) -> AsyncIterator[ReminderClock | None]:
-    email = email_context(settings)
+    i18n = make_i18n()
+    email = mailer(settings, i18n)
     if not settings.telegram_token and email is None:
         log.info("no CONTESTBELL_TELEGRAM_TOKEN and no CONTESTBELL_SMTP_HOST: reminders are off")
         yield None
@@ -34,7 +35,7 @@ async def reminder_clock(settings: Settings, scheduler: AsyncIOScheduler, bus: E
     async with AsyncExitStack() as stack:
         sender = await telegram_sender(settings, stack) if settings.telegram_token else None
         mail = MailOut(email.sender, email.base_url) if email is not None else None
-        clock = ReminderClock(scheduler, ReminderRun(make_i18n(), sender, mail))
+        clock = ReminderClock(scheduler, ReminderRun(i18n, sender, mail))
         await clock.start()
         follower = asyncio.create_task(clock.follow_changes(bus))
         try:

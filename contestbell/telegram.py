@@ -12,14 +12,15 @@ from contextlib import asynccontextmanager
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.app import make_bot, make_dispatcher
-from bot.email import EmailContext
 from bot.webhook import CheckedWebhook
 from contestbell.secret_key import SecretKeyProblem
 from contestbell.settings import Settings
+from notify.addresses import Mailer
 from notify.email import EmailSender, SmtpServer
 from notify.i18n import make_i18n
 
@@ -27,14 +28,14 @@ WEBHOOK_PATH = "/telegram/webhook"
 log = logging.getLogger("contestbell.telegram")
 
 
-def email_context(settings: Settings) -> EmailContext | None:
+def mailer(settings: Settings, i18n: I18n) -> Mailer | None:
     """The SMTP sender and the base URL for links, or None when email is not configured."""
     if not settings.smtp_host:
         return None
     server = SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
                         settings.smtp_starttls)
     sender = EmailSender(server, settings.smtp_from or f"contestbell <contestbell@{settings.smtp_host}>")
-    return EmailContext(sender, settings.base_url())
+    return Mailer(sender, i18n, settings.base_url())
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -68,8 +69,9 @@ async def telegram_bot(settings: Settings, app: web.Application, *, may_poll: bo
         yield
         return
     bot = make_bot(settings.telegram_token, settings.telegram_api_base)
-    dispatcher = make_dispatcher(make_i18n())
-    dispatcher["email"] = email_context(settings)
+    i18n = make_i18n()
+    dispatcher = make_dispatcher(i18n)
+    dispatcher["email"] = mailer(settings, i18n)
     dispatcher["base_url"] = settings.base_url()  # personal calendar feed links (/calendar)
     if settings.public_url:
         attach_webhook(app, dispatcher, bot, webhook_secret(settings), settings.public_url)

@@ -17,10 +17,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot import email as email_feature
 from bot.app import FEATURES, make_bot, make_dispatcher
-from bot.email import EmailContext, parse_address
 from bot.screens import OpenSection
 from contestbell.telegram import attach_webhook
 from models.account import Account, EmailAddress, VerificationMail
+from notify.addresses import Mailer, parse_address
 from notify.formatting import local_time
 from notify.i18n import make_i18n
 from tests.bot.conftest import ADMIN_ID, SECRET, BotUnderTest
@@ -38,7 +38,7 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture
 async def telegram(db, inbox: Inbox) -> AsyncIterator[BotUnderTest]:
-    """The bot with /email and an EmailContext whose sender mails `inbox` and whose links point at the web app
+    """The bot with /email and a Mailer whose sender mails `inbox` and whose links point at the web app
     that also serves the webhook."""
     fake = FakeTelegram(admins={GROUP_ID: {ADMIN_ID}})
     async with TestServer(fake.app, host="127.0.0.1") as api:
@@ -49,7 +49,7 @@ async def telegram(db, inbox: Inbox) -> AsyncIterator[BotUnderTest]:
         app = make_web_app()
         attach_webhook(app, dispatcher, bot, SECRET)
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-            dispatcher["email"] = EmailContext(inbox.sender(timeout=3.0), str(client.make_url("")).rstrip("/"))
+            dispatcher["email"] = Mailer(inbox.sender(timeout=3.0), make_i18n(), str(client.make_url("")).rstrip("/"))
             yield BotUnderTest(fake, client, bot, dispatcher)
 
 
