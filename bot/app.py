@@ -17,9 +17,11 @@ from bot import (
     email,
     errors,
     filters,
+    forget,
     help,
     inline,
     language,
+    linking,
     membership,
     remind,
     settings,
@@ -34,8 +36,8 @@ from bot.channels import ChannelPostsAsMessages
 from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
-FEATURES = (start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, email, calendar,
-            snooze, membership, stale)
+FEATURES = (linking, start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, email,
+            calendar, snooze, forget, membership, stale)
 
 
 def make_bot(token: str, api_base: str) -> Bot:

@@ -19,9 +19,11 @@ COMMANDS = (
     ("settings", __("All settings at a glance")),
     ("email", __("Email reminders: /email you@example.org")),
     ("calendar", __("Your contests in Google Calendar (iCal feed link)")),
+    ("link", __("Sign in on the web with this chat")),
     ("stop", __("Pause all reminders")),
     ("start", __("Start, or resume reminders")),
     ("help", __("What each command does")),
+    ("forget", __("Delete everything about this chat")),
 )
 
 

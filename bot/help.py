@@ -22,6 +22,8 @@ def help_text() -> str:
         _("/settings — everything at a glance, with buttons"),
         _("/calendar — a link to your contests for Google Calendar or any calendar app"),
         _("/stop — pause reminders (settings are kept); /start — resume"),
+        _("/link — a one-time address to sign in on the web with this chat"),
+        _("/forget — delete everything about this chat"),
         "",
         _("In any chat, type @{bot} or @{bot} codeforces to share upcoming contests."),
         _("In groups, only administrators can change the settings."),

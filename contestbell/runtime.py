@@ -13,6 +13,7 @@ from aiohttp import web
 from taskiq import AsyncBroker
 from taskiq.api import run_receiver_task
 
+from contestbell.accounts import web_accounts
 from contestbell.reminders import reminder_clock
 from contestbell.resources import SetupError, event_bus, fetch_context, open_database
 from contestbell.settings import Settings
@@ -117,10 +118,11 @@ def require_redis(settings: Settings, process: str) -> str:
 async def run_all(settings: Settings) -> None:
     """`contestbell run`: web, scheduler and an in-process worker in one process."""
     sites = sites_to_fetch(settings)
-    async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context:
+    async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context, \
+            web_accounts(settings) as accounts:
         broker = make_broker(None)
         register_fetch_task(broker, context)
-        app = make_web_app(bus=bus, public_url=settings.base_url())
+        app = make_web_app(bus=bus, public_url=settings.base_url(), accounts=accounts)
         async with telegram_bot(settings, app, may_poll=True), started(broker), serving(app, settings), \
                 clock(settings, broker, sites, bus):
             await until_stopped()
@@ -129,8 +131,8 @@ async def run_all(settings: Settings) -> None:
 async def run_web(settings: Settings) -> None:
     """`contestbell web`: the aiohttp process alone (scale it out behind nginx; with Redis, every web process
     pushes every change to its live pages)."""
-    async with open_database(settings), event_bus(settings) as bus:
-        app = make_web_app(bus=bus, public_url=settings.base_url())
+    async with open_database(settings), event_bus(settings) as bus, web_accounts(settings) as accounts:
+        app = make_web_app(bus=bus, public_url=settings.base_url(), accounts=accounts)
         async with telegram_bot(settings, app, may_poll=False), serving(app, settings):
             await until_stopped()
 

@@ -40,9 +40,20 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(None, repr=False)
     smtp_from: str | None = None
     smtp_starttls: bool = True
+    #: sign-in with any OpenID Connect provider (discovery at ISSUER/.well-known/openid-configuration)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(None, repr=False)
+    oidc_name: str = "OpenID Connect"
+    #: sign-in with GitHub (an OAuth app); the two URLs change only for a test double or GitHub Enterprise
+    github_client_id: str | None = None
+    github_client_secret: str | None = Field(None, repr=False)
+    github_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
 
     @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", "telegram_token",
                      "telegram_webhook_secret", "smtp_host", "smtp_user", "smtp_password", "smtp_from", "secret_key",
+                     "oidc_issuer", "oidc_client_id", "oidc_client_secret", "github_client_id", "github_client_secret",
                      mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:

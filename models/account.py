@@ -55,16 +55,21 @@ class Account(Model):
         return self.calendar_token
 
     async def reset_calendar_token(self) -> str:
-        """A new token: the feed's old address stops working at once."""
+        """A new token: the feed's old addresses (its own, and those of accounts merged into it) stop working."""
         self.calendar_token = new_calendar_token()
         await Account.filter(id=self.id).update(calendar_token=self.calendar_token)
+        await CalendarAlias.filter(account_id=self.id).delete()
         return self.calendar_token
 
     @classmethod
     async def by_calendar_token(cls, token: str) -> Account | None:
         if not _CALENDAR_TOKEN.fullmatch(token):
             return None
-        return await cls.get_or_none(calendar_token=token)
+        account = await cls.get_or_none(calendar_token=token)
+        if account is None:
+            alias = await CalendarAlias.get_or_none(token=token).select_related("account")
+            account = alias.account if alias is not None else None
+        return account
 
 
 def new_calendar_token() -> str:
@@ -147,6 +152,51 @@ class VerificationMail(Model):
     class Meta:
         table = "verification_mail"
         indexes = (("address", "sent_at"), ("account_id", "sent_at"))
+
+
+class LinkToken(Model):
+    """A one-time proof from one way into an account, used to add another: made on the web and sent as
+    `/start TOKEN` from a Telegram chat (purpose telegram), or made by `/link` in a chat and opened in a browser
+    (purpose web). Only the token's SHA-256 is kept: the database alone gives no usable link."""
+
+    id = fields.IntField(primary_key=True)
+    digest = fields.CharField(max_length=64, unique=True)
+    purpose = fields.CharField(max_length=16)  # telegram | web
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="link_tokens", on_delete=fields.CASCADE
+    )
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "link_token"
+
+
+class MergedAccount(Model):
+    """An account that became part of another: a session or link that still names it finds the one kept."""
+
+    id = fields.IntField(primary_key=True)
+    gone_id = fields.IntField(unique=True)
+    kept: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="merged_accounts", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "merged_account"
+
+
+class CalendarAlias(Model):
+    """A feed address that keeps working after its account merged into another (the account kept has a feed
+    address of its own). A reset of the feed drops these too."""
+
+    id = fields.IntField(primary_key=True)
+    token = fields.CharField(max_length=64, unique=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="calendar_aliases", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "calendar_alias"
 
 
 class OAuthIdentity(Model):

@@ -4,11 +4,17 @@ mounted on it by the composition root."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
 from aiogram.utils.i18n import I18n
 from aiohttp import web
+from aiohttp_session import setup as setup_sessions
 
 from fetchers.events import EventBus, LocalBus
+from notify.addresses import Mailer
 from notify.i18n import make_i18n
+from web.account import add_account_routes
 from web.api import add_api_routes
 from web.changes import following_changes
 from web.email import add_email_routes
@@ -18,24 +24,41 @@ from web.keys import BUS, I18N, PUBLIC_URL
 from web.live import add_live_routes
 from web.middleware import gzip, quiet_about_malformed_requests, security_headers, storable_input_only
 from web.pages import add_page_routes
+from web.sessions import session_storage
+from web.signin import SignInOptions, add_signin_routes
 
 LOCAL_URL = "http://127.0.0.1:8080"
 
 
-def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i18n: I18n | None = None
-                 ) -> web.Application:
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """What the web needs for people's accounts: the key that encrypts session cookies (or Redis, where
+    sessions live when it is configured), the sign-in providers, and the mailer for email addresses."""
+
+    secret_key: str | None = None
+    redis: aioredis.Redis | None = None
+    sign_in: SignInOptions = field(default_factory=SignInOptions)
+    mailer: Mailer | None = None
+
+
+def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i18n: I18n | None = None,
+                 accounts: Accounts | None = None) -> web.Application:
     """`bus` carries contest changes to live pages (in-process when not given); `public_url` is where the
-    site is reached from outside, for the links it prints (personal feed URLs)."""
+    site is reached from outside, for the links it prints (personal feed URLs, sign-in callbacks)."""
+    accounts = accounts or Accounts()
     quiet_about_malformed_requests()
     app = web.Application(middlewares=[security_headers, storable_input_only, gzip])
     app[I18N] = i18n or make_i18n()
     app[BUS] = bus or LocalBus()
     app[PUBLIC_URL] = public_url.rstrip("/")
+    setup_sessions(app, session_storage(accounts.secret_key, accounts.redis, secure=public_url.startswith("https:")))
     app.router.add_get("/healthz", healthz)
     add_page_routes(app)
     add_api_routes(app)
     add_feed_routes(app)
     add_live_routes(app)
     add_email_routes(app)
+    add_signin_routes(app, accounts.sign_in)
+    add_account_routes(app, accounts.mailer)
     app.cleanup_ctx.append(following_changes)
     return app

@@ -88,6 +88,39 @@ SCHEMAS: dict[str, Schema] = {
         "required": ["sites"],
         "properties": {"sites": {"type": "array", "items": ref("Site")}},
     },
+    "Me": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "timezone", "language", "sites", "reminders", "include", "exclude", "min_duration",
+                     "max_duration", "paused", "telegram", "emails", "identities", "calendar_url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "timezone": {"type": "string", "description": "an IANA zone (Europe/Berlin) or a fixed offset (UTC+03:00)"},
+            "language": {"type": "string"},
+            "sites": {"type": ["array", "null"], "items": {"type": "string"},
+                      "description": "followed site slugs; null: the popular set"},
+            "reminders": {"type": "array", "items": {"type": "integer"}, "description": "seconds before a start"},
+            "include": {"type": "array", "items": {"type": "string"}},
+            "exclude": {"type": "array", "items": {"type": "string"}},
+            "min_duration": nullable("integer", description="seconds"),
+            "max_duration": nullable("integer", description="seconds"),
+            "paused": {"type": "boolean"},
+            "telegram": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["chat_id", "type", "title"],
+                "properties": {"chat_id": {"type": "integer"}, "type": {"type": "string"}, "title": nullable("string")},
+            }},
+            "emails": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["address", "verified"],
+                "properties": {"address": {"type": "string"}, "verified": {"type": "boolean"}},
+            }},
+            "identities": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["provider", "subject", "email"],
+                "properties": {"provider": {"type": "string"}, "subject": {"type": "string"},
+                               "email": nullable("string")},
+            }},
+            "calendar_url": {"type": "string", "format": "uri", "description": "the personal iCal feed"},
+        },
+    },
     "Error": {
         "type": "object",
         "additionalProperties": False,
@@ -174,10 +207,18 @@ DOCUMENT: Schema = {
             "listSites", "Every site with its fetch interval and fetch health.",
             {"200": ok("The sites, by slug", ref("SiteList")), "304": NOT_MODIFIED},
         ),
+        f"{API_PREFIX}/me": {"get": {
+            "operationId": "me", "summary": "The signed-in person's account (sign in on the web site first).",
+            "security": [{"session": []}], "parameters": [],
+            "responses": {"200": {"description": "The account", "content": json_content(ref("Me"))},
+                          "401": {"description": "Not signed in", "content": json_content(ref("Error"))}},
+        }},
         f"{API_PREFIX}/openapi.json": operation(
             "openapiDocument", "This document.",
             {"200": ok("The OpenAPI document", {"type": "object"}), "304": NOT_MODIFIED},
         ),
     },
-    "components": {"schemas": SCHEMAS},
+    "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "session": {"type": "apiKey", "in": "cookie", "name": "contestbell_session",
+                    "description": "the session cookie the web site sets at sign-in"}}},
 }
