@@ -65,7 +65,7 @@ async def csrf_of(browser: aiohttp.ClientSession, path: str = "/account") -> str
 
 
 @asynccontextmanager
-async def accounts_site(*, secure: bool = False, mailer: Any = None) -> AsyncIterator[AccountsSite]:
+async def accounts_site(*, secure: bool = False, mailer: Any = None, redis: Any = None) -> AsyncIterator[AccountsSite]:
     provider, github, telegram = OIDCProvider(), FakeGitHub(), FakeTelegram(username=BOT_NAME)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -84,7 +84,7 @@ async def accounts_site(*, secure: bool = False, mailer: Any = None) -> AsyncIte
                                 github_url=github_base, github_api=github_base)),
             telegram=TelegramLogin(TOKEN, bot_name))
         public = ("https://bell.example.org" if secure else base)
-        app = make_web_app(public_url=public, accounts=Accounts(SESSION_SECRET, None, options, mailer))
+        app = make_web_app(public_url=public, accounts=Accounts(SESSION_SECRET, redis, options, mailer))
         dispatcher = make_dispatcher(make_i18n())
         dispatcher["base_url"] = base
         attach_webhook(app, dispatcher, bot, SECRET)
@@ -94,3 +94,5 @@ async def accounts_site(*, secure: bool = False, mailer: Any = None) -> AsyncIte
             yield AccountsSite(base, provider, github, telegram)
         finally:
             await server.close()
+            if redis is not None:
+                await redis.aclose()

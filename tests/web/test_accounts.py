@@ -14,12 +14,16 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestServer
 
 from models.account import Account, CalendarAlias, Delivery, LinkToken, OAuthIdentity, TelegramChat
 from models.contest import Contest
 from tests.bot.updates import callback, private_message
 from tests.fake_telegram import TOKEN
 from tests.web.accounts import AccountsSite, accounts_site, csrf_of, sign_in_with_oidc
+from web.app import Accounts, make_web_app
+from web.signin import SignInOptions
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 CHAT = 424242
@@ -137,9 +141,7 @@ async def test_login_lists_what_is_configured_and_says_how_otherwise(site, db):
         assert f'data-telegram-login="{"simrsjsonbot"}"' in page
         csp = (await browser.get("/login")).headers["Content-Security-Policy"]
         assert "https://telegram.org" in csp and "'unsafe-inline'" not in csp
-    from aiohttp.test_utils import TestClient, TestServer
-
-    from web.app import make_web_app
+    from aiohttp.test_utils import TestClient
 
     async with TestClient(TestServer(make_web_app(), host="127.0.0.1")) as bare:
         page = await (await bare.get("/login")).text()
@@ -366,3 +368,54 @@ async def test_forget_in_the_bot_asks_then_forgets_the_chat(site):
     assert not await Account.exists(id=account.id) and not await TelegramChat.exists(chat_id=CHAT)
     async with site.browser() as browser:
         assert (await browser.get(f"/calendar/{feed}.ics")).status == 404
+
+
+async def test_a_token_works_only_for_its_own_side(site):
+    """A /link address (made in the chat, for the web) is no /start token, and a "Connect Telegram" token is no
+    sign-in address: each side's proof only opens the other side."""
+    reply = await site.bot_reply(private_message("/link", user_id=CHAT), CHAT)
+    web_token = re.search(r"/link/([A-Za-z0-9_-]{32})", reply).group(1)
+    answer = await site.bot_reply(private_message(f"/start {web_token}", user_id=CHAT + 1), CHAT + 1)
+    assert "not valid any more" in answer
+    async with site.browser() as browser:
+        await sign_in_with_oidc(site, browser, "ann")
+        telegram_token = link_token_in(await (await browser.get("/account")).text())
+    async with site.browser() as stranger:
+        refused = await stranger.post(f"/link/{telegram_token}",
+                                      data={"csrf": await csrf_of(stranger, f"/link/{telegram_token}")})
+        assert refused.status == 400 and (await stranger.get("/api/v1/me")).status == 401
+
+
+async def test_adding_an_address_on_the_account_page_mails_its_confirmation(db):
+    from notify.addresses import Mailer
+    from notify.i18n import make_i18n
+    from tests.notify.test_email import running_inbox
+
+    with running_inbox() as inbox:
+        mailer = Mailer(inbox.sender(timeout=3.0), make_i18n(), "https://bell.example.org")
+        async with accounts_site(mailer=mailer) as site, site.browser() as browser:
+            await sign_in_with_oidc(site, browser, "ann")
+            added = await browser.post("/account/email", data={"csrf": await csrf_of(browser),
+                                                               "address": "Ann.Second@Example.org"})
+            assert "A confirmation link went to ann.second@example.org" in await added.text()
+            [letter] = await inbox.wait_for(1)
+            bad = await browser.post("/account/email", data={"csrf": await csrf_of(browser), "address": "nope"})
+            assert "does not look like an email address" in await bad.text()
+    assert letter["To"] == "ann.second@example.org" and "/email/verify/" in letter.get_body(("plain",)).get_content()
+
+
+async def test_with_redis_every_web_process_shares_the_sessions(db, redis_url):
+    """Sessions live in Redis when it is configured: a second web process reads the session the first made (a
+    browser sends the same cookie to both behind nginx)."""
+    other_redis = aioredis.Redis.from_url(redis_url)
+    other = TestServer(make_web_app(accounts=Accounts(None, other_redis, SignInOptions())), host="127.0.0.1")
+    await other.start_server()
+    try:
+        async with accounts_site(redis=aioredis.Redis.from_url(redis_url)) as site, site.browser() as browser:
+            await sign_in_with_oidc(site, browser, "ann")
+            assert [key async for key in other_redis.scan_iter("contestbell_session_*")]
+            seen = await browser.get(str(other.make_url("/api/v1/me")))
+            assert seen.status == 200 and (await seen.json())["identities"][0]["subject"] == "sub-ann"
+    finally:
+        await other.close()
+        await other_redis.aclose()
