@@ -26,7 +26,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from authlib.common.urls import add_params_to_uri
 
-from tests.oidc_provider import login_page
+from tests.oidc_provider import AuthorizeRequest, TokenRequest, login_page  # the records are the provider's
 
 CODE_LIFETIME = 600  # seconds: GitHub's codes expire after 10 minutes
 DOCS = "https://docs.github.com"
@@ -74,63 +74,6 @@ def email_entry(email: str, *, primary: bool = True, verified: bool = True,
                 visibility: str | None = "private") -> dict[str, Any]:
     """One item of GET /user/emails."""
     return {"email": email, "primary": primary, "verified": verified, "visibility": visibility}
-
-
-@dataclass
-class AuthorizeRequest:
-    """What a client sent to GET /login/oauth/authorize (all of it in `params`)."""
-
-    params: dict[str, str]
-
-    @property
-    def client_id(self) -> str | None:
-        return self.params.get("client_id")
-
-    @property
-    def redirect_uri(self) -> str | None:
-        return self.params.get("redirect_uri")
-
-    @property
-    def scope(self) -> str | None:
-        return self.params.get("scope")
-
-    @property
-    def state(self) -> str | None:
-        return self.params.get("state")
-
-    @property
-    def code_challenge(self) -> str | None:
-        return self.params.get("code_challenge")
-
-    @property
-    def code_challenge_method(self) -> str | None:
-        return self.params.get("code_challenge_method")
-
-    @property
-    def sent_code_challenge(self) -> bool:
-        return bool(self.code_challenge)
-
-
-@dataclass
-class TokenRequest:
-    """What a client sent to POST /login/oauth/access_token and what it got back."""
-
-    params: dict[str, str]
-    auth_method: str | None  # client_secret_basic, client_secret_post or None
-    accept: str
-    response: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def code(self) -> str | None:
-        return self.params.get("code")
-
-    @property
-    def code_verifier(self) -> str | None:
-        return self.params.get("code_verifier")
-
-    @property
-    def redirect_uri(self) -> str | None:
-        return self.params.get("redirect_uri")
 
 
 @dataclass
@@ -279,7 +222,7 @@ class FakeGitHub:
     async def access_token(self, request: web.Request) -> web.Response:
         params = {**request.query, **await token_params(request)}
         client_id, client_secret, auth_method = client_credentials(request.headers, params)
-        record = TokenRequest(params, auth_method, request.headers.get("Accept", ""))
+        record = TokenRequest(params, auth_method, accept=request.headers.get("Accept", ""))
         self.token_requests.append(record)
         record.response = self.token_answer(params, client_id, client_secret)
         return token_response(record.response, record.accept)

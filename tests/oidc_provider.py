@@ -178,11 +178,12 @@ class AuthorizeRequest:
 
 @dataclass
 class TokenRequest:
-    """What a client sent to POST /token and what it got back."""
+    """What a client sent to the token endpoint and what it got back (the fake GitHub's records are these too)."""
 
     params: dict[str, str]
     auth_method: str | None  # client_secret_basic, client_secret_post or None
     status: int = 0
+    accept: str = ""
     response: dict[str, Any] = field(default_factory=dict)
 
     @property
