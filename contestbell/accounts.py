@@ -3,7 +3,9 @@ providers from the settings, the bot behind the Telegram Login Widget, and the m
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -18,6 +20,8 @@ from web.app import Accounts
 from web.signin import Provider, SignInOptions, TelegramLogin
 
 log = logging.getLogger("contestbell.accounts")
+#: how long a page waits for the bot's name, and how long after a failure it is asked again (seconds)
+WAIT, RETRY_AFTER = 3.0, 60.0
 
 
 def providers(settings: Settings) -> tuple[Provider, ...]:
@@ -41,17 +45,21 @@ def providers(settings: Settings) -> tuple[Provider, ...]:
 
 class BotName:
     """The bot's username (for the Login Widget and t.me links), asked from Telegram once, when a page first needs
-    it; None while Telegram does not answer."""
+    it. While Telegram does not answer it is None, asked again at most once a minute, and a page never waits for
+    it more than a few seconds."""
 
     def __init__(self, settings: Settings) -> None:
         self._bot = make_bot(settings.telegram_token or "", settings.telegram_api_base)
         self._name: str | None = None
+        self._failed_at = -RETRY_AFTER
 
     async def __call__(self) -> str | None:
-        if self._name is None:
+        if self._name is None and time.monotonic() - self._failed_at >= RETRY_AFTER:
             try:
-                self._name = (await self._bot.me()).username
-            except (TelegramAPIError, TelegramNetworkError) as error:
+                async with asyncio.timeout(WAIT):
+                    self._name = (await self._bot.me()).username
+            except (TelegramAPIError, TelegramNetworkError, TimeoutError) as error:
+                self._failed_at = time.monotonic()
                 log.warning("the bot's name is unknown for now (getMe failed: %s)", type(error).__name__)
         return self._name
 
