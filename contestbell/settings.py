@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     github_client_secret: str | None = Field(None, repr=False)
     github_url: str = "https://github.com"
     github_api_url: str = "https://api.github.com"
+    #: where Discord webhooks are called (a stored webhook is only its id and token): a test double's address
+    discord_api_base: str = "https://discord.com"
 
     @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", "telegram_token",
                      "telegram_webhook_secret", "smtp_host", "smtp_user", "smtp_password", "smtp_from", "secret_key",

@@ -40,6 +40,11 @@ class Account(Model):
     #: seconds before the start at which to remind, e.g. [86400, 3600]
     reminder_offsets = fields.JSONField(default=default_offsets)
     paused = fields.BooleanField(default=False)
+    #: the email digest: daily | weekly | null (off), at `digest_minute` minutes after local midnight, on
+    #: `digest_weekday` (0 = Monday) when weekly
+    digest = fields.CharField(max_length=8, null=True)
+    digest_weekday = fields.SmallIntField(null=True)
+    digest_minute = fields.SmallIntField(null=True)
     calendar_token = fields.CharField(max_length=64, unique=True, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -110,7 +115,8 @@ class EmailAddress(Model):
     verify_token = fields.CharField(max_length=64, unique=True, null=True)
     #: when the newest verification email went out: its link works for 48 hours
     verify_sent_at = fields.DatetimeField(null=True)
-    digest = fields.CharField(max_length=8, null=True)  # daily | weekly | null
+    #: one-click unsubscribe from digests only (reminders still come)
+    digest_unsubscribed = fields.BooleanField(default=False)
 
     class Meta:
         table = "email_address"
@@ -241,3 +247,44 @@ class Delivery(Model):
     class Meta:
         table = "delivery"
         unique_together = (("account", "contest", "channel", "kind", "offset_seconds", "contest_start"),)
+
+
+class DigestDelivery(Model):
+    """The sent-log of digests: one row per address and period, claimed (inserted) just before the digest is
+    sent, so a period's digest goes out once, also with two schedulers or after a restart."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="digest_deliveries", on_delete=fields.CASCADE
+    )
+    address: fields.ForeignKeyRelation[EmailAddress] = fields.ForeignKeyField(
+        "models.EmailAddress", related_name="digest_deliveries", on_delete=fields.CASCADE
+    )
+    #: which digest: "daily:2026-11-27" or "weekly:2026-11-23", the local date it is for
+    period = fields.CharField(max_length=32)
+    due_at = fields.DatetimeField(db_index=True)
+    status = fields.CharField(max_length=16, default="claimed")  # claimed | sent | failed | interrupted
+    claimed_by = fields.CharField(max_length=36, null=True, db_index=True)
+    claimed_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    error = fields.TextField(null=True)
+
+    class Meta:
+        table = "digest_delivery"
+        unique_together = (("address", "period"),)
+
+
+class DiscordWebhook(Model):
+    """The Discord channel an account's reminders also go to, through its webhook. Only the webhook's id and
+    token are kept: the address is always built on Discord's own API base, never a stored URL."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.OneToOneRelation[Account] = fields.OneToOneField(
+        "models.Account", related_name="discord_webhook", on_delete=fields.CASCADE
+    )
+    webhook_id = fields.BigIntField()
+    token = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "discord_webhook"
