@@ -34,11 +34,12 @@ from models.contest import Contest
 from models.db import count_queries
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
-from notify.telegram import TelegramSender
+from notify.telegram import TelegramChannel, TelegramSender
 from scheduler.dispatch import ReminderRun
 from scheduler.fetch_kicks import new_scheduler
 from scheduler.plan import plan_reminders
 from scheduler.reminder_clock import ReminderClock
+from tests.channels import planning_channels
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.processes import free_port
 
@@ -79,7 +80,7 @@ async def measure(accounts: int, contests: int, every_site: bool) -> None:
         now = datetime.now(UTC)
         started = time.perf_counter()
         with count_queries() as queries:
-            plan = await plan_reminders(now, now)
+            plan = await plan_reminders(now, now, planning_channels())
         seconds = time.perf_counter() - started
         print(f"planning: {seconds:.2f} s for {plan.reminders:,} reminders in {len(plan.entries)} (contest, "
               f"offset) entries, {queries.count} queries; {10 / seconds:.1f}x faster than the aim of 10 s")
@@ -125,7 +126,8 @@ async def fan_out(people: int, rate: float | None, seconds: float) -> None:
     bot = make_bot(TOKEN, f"http://127.0.0.1:{port}")
     scheduler = new_scheduler()
     scheduler.start()
-    clock = ReminderClock(scheduler, ReminderRun(make_i18n(), TelegramSender(bot, make_limiter(None, rate))))
+    channel = TelegramChannel(make_i18n(), TelegramSender(bot, make_limiter(None, rate)))
+    clock = ReminderClock(scheduler, ReminderRun([channel]))
     try:
         await clock.start()
         deadline = time.monotonic() + seconds + (due - datetime.now(UTC)).total_seconds()

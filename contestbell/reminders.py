@@ -14,10 +14,12 @@ from bot.app import make_bot
 from contestbell.settings import Settings
 from contestbell.telegram import mailer
 from fetchers.events import EventBus
+from notify.channel import Channel
+from notify.email import EmailChannel
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
-from notify.telegram import TelegramSender
-from scheduler.dispatch import MailOut, ReminderRun
+from notify.telegram import TelegramChannel, TelegramSender
+from scheduler.dispatch import ReminderRun
 from scheduler.reminder_clock import ReminderClock
 
 log = logging.getLogger("contestbell.reminders")
@@ -33,9 +35,12 @@ async def reminder_clock(settings: Settings, scheduler: AsyncIOScheduler, bus: E
         yield None
         return
     async with AsyncExitStack() as stack:
-        sender = await telegram_sender(settings, stack) if settings.telegram_token else None
-        mail = MailOut(email.sender, email.base_url) if email is not None else None
-        clock = ReminderClock(scheduler, ReminderRun(i18n, sender, mail))
+        channels: list[Channel] = []
+        if settings.telegram_token:
+            channels.append(TelegramChannel(i18n, await telegram_sender(settings, stack)))
+        if email is not None:
+            channels.append(EmailChannel(i18n, email.sender, email.base_url))
+        clock = ReminderClock(scheduler, ReminderRun(channels))
         await clock.start()
         follower = asyncio.create_task(clock.follow_changes(bus))
         try:
@@ -43,6 +48,7 @@ async def reminder_clock(settings: Settings, scheduler: AsyncIOScheduler, bus: E
         finally:
             follower.cancel()
             await asyncio.gather(follower, return_exceptions=True)
+            await clock.stop()
 
 
 async def telegram_sender(settings: Settings, stack: AsyncExitStack) -> TelegramSender:

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from notify.messages import Notice, Reminder
+from notify.messages import Locale, Notice, Reminder
 
 
 class ChannelName(StrEnum):
@@ -73,14 +73,6 @@ def gone(error: str) -> Result:
 
 def failed(error: str) -> Result:
     return Result(Verdict.FAILED, error)
-
-
-@dataclass(frozen=True, slots=True)
-class Locale:
-    """How a person reads: language and IANA time zone."""
-
-    language: str
-    timezone: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,9 +44,8 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
-class Recipient:
-    """Who gets a message, in their language and zone."""
+class Locale:
+    """How a person reads: language and IANA time zone."""
 
-    account_id: int
     language: str
     timezone: str

@@ -13,22 +13,22 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from notify.formatting import local_time, relative, span
-from notify.messages import ContestInfo, Notice, Recipient, Reminder
+from notify.messages import ContestInfo, Locale, Notice, Reminder
 from notify.zones import zone_of
 
 
-def contest_line(contest: ContestInfo, recipient: Recipient, now: datetime) -> str:
-    zone = zone_of(recipient.timezone)
+def contest_line(contest: ContestInfo, locale: Locale, now: datetime) -> str:
+    zone = zone_of(locale.timezone)
     return (
         f'<b><a href="{escape(contest.url, quote=True)}">{escape(contest.title)}</a></b>\n'
-        f"{escape(contest.site_label)} · {local_time(contest.start, zone, recipient.language)} · "
+        f"{escape(contest.site_label)} · {local_time(contest.start, zone, locale.language)} · "
         f"{relative(contest.start, now)} · {span(contest.duration)}"
     )
 
 
-def reminder_text(i18n: I18n, recipient: Recipient, reminders: Sequence[Reminder], now: datetime) -> str:
+def reminder_text(i18n: I18n, locale: Locale, reminders: Sequence[Reminder], now: datetime) -> str:
     """One message for every contest due for this recipient at this moment."""
-    with i18n.context(), i18n.use_locale(recipient.language):
+    with i18n.context(), i18n.use_locale(locale.language):
         if len(reminders) == 1:
             header = _("⏰ Starting {when}:").format(when=relative(reminders[0].contest.start, now))
         else:
@@ -36,20 +36,20 @@ def reminder_text(i18n: I18n, recipient: Recipient, reminders: Sequence[Reminder
         lines = [header]
         if any(reminder.late for reminder in reminders):
             lines.append(_("(Late: we could not send this on time, sorry.)"))
-        lines += [contest_line(r.contest, recipient, now) for r in sorted(reminders, key=lambda r: r.contest.start)]
+        lines += [contest_line(r.contest, locale, now) for r in sorted(reminders, key=lambda r: r.contest.start)]
         return "\n\n".join(lines)
 
 
-def notice_text(i18n: I18n, recipient: Recipient, notice: Notice, now: datetime) -> str:
+def notice_text(i18n: I18n, locale: Locale, notice: Notice, now: datetime) -> str:
     contest = notice.contest
-    zone = zone_of(recipient.timezone)
-    with i18n.context(), i18n.use_locale(recipient.language):
+    zone = zone_of(locale.timezone)
+    with i18n.context(), i18n.use_locale(locale.language):
         title = f"<b>{escape(contest.title)}</b>"
         if notice.kind == "cancelled":
             return _("❌ {title} on {site} was cancelled.").format(title=title, site=escape(contest.site_label))
-        old = local_time(notice.old_start, zone, recipient.language) if notice.old_start else "?"
+        old = local_time(notice.old_start, zone, locale.language) if notice.old_start else "?"
         return _("🔁 {title} moved: {old} → {new} ({relative}).").format(
-            title=title, old=old, new=local_time(contest.start, zone, recipient.language),
+            title=title, old=old, new=local_time(contest.start, zone, locale.language),
             relative=relative(contest.start, now))
 
 

@@ -5,16 +5,21 @@
 - A group that became a supergroup: its settings follow the new id and the message is sent there.
 - 5xx, network errors and timeouts: retried with exponential backoff, then reported as failed.
 
-The text arrives rendered (HTML, the bot's default parse mode); nothing here renders messages. Also here:
-the two buttons a reminder carries (snooze, open the contest).
+`TelegramChannel` is Telegram behind the channel protocol (notify/channel.py): an account's active chats are
+its addresses; a batch becomes one HTML message per chat (rendered once per contest, language, zone and
+moment, however many people get it), with the two buttons a single contest's message carries (snooze, open
+the contest).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, ClassVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -29,11 +34,16 @@ from aiogram.exceptions import (
 )
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from pydantic import Field
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from models.account import TelegramChat
 from models.chats import follow_migration, set_active
+from notify.channel import SENT, Batch, ChannelName, Content, Outgoing, Reminders, Result, failed, gone
 from notify.limits import Limiter
+from notify.messages import ContestInfo, Locale, Notice
+from notify.render import notice_text, open_label, reminder_text, snooze_label
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,8 @@ MAX_DETOURS = 8
 #: the largest id an integer column holds, and the longest snooze a button may ask for
 MAX_ROW_ID = 2**31 - 1
 MAX_SNOOZE_MINUTES = 24 * 60
+#: messages in flight at once: enough to keep 30/s going while Telegram takes its time to answer
+CONCURRENCY = 32
 
 
 class Outcome(StrEnum):
@@ -135,3 +147,59 @@ class TelegramSender:
         log.info("chat %s is gone (%s): deactivated", chat_id, error)
         await set_active(chat_id, False)
         return SendResult(Outcome.BLOCKED, chat_id, error=str(error))
+
+
+class TelegramChannel:
+    """Reminders and notices to every active Telegram chat of an account."""
+
+    name: ClassVar[ChannelName] = ChannelName.TELEGRAM
+    batch_size = 1
+
+    def __init__(self, i18n: I18n, sender: TelegramSender, concurrency: int = CONCURRENCY) -> None:
+        self.i18n, self.sender, self.concurrency = i18n, sender, concurrency
+
+    async def reachable(self) -> dict[int, tuple[int, ...]]:
+        chats: dict[int, tuple[int, ...]] = {}
+        for account_id, chat_id in await TelegramChat.filter(active=True).order_by("id").values_list(
+                "account_id", "chat_id"):
+            chats[account_id] = (*chats.get(account_id, ()), chat_id)
+        return chats
+
+    def render(self, batch: Batch) -> list[Outgoing]:
+        message = telegram_message(self.i18n, batch.content, batch.locale, batch.now)
+        return [Outgoing(chat_id, message) for chat_id in batch.addresses]
+
+    async def send(self, outgoing: Sequence[Outgoing]) -> list[Result]:
+        return [await self._send(item) for item in outgoing]
+
+    async def _send(self, item: Outgoing) -> Result:
+        text, markup = item.payload
+        result = await self.sender.send(item.address, text, markup)
+        if result.outcome is Outcome.SENT:
+            return SENT
+        if result.outcome is Outcome.BLOCKED:
+            return gone(result.error or "the chat is gone")
+        return failed(result.error or "not delivered")
+
+
+@lru_cache(maxsize=4096)
+def telegram_message(i18n: I18n, content: Content, locale: Locale, now: datetime
+                     ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of a batch: the same for everyone who reads it in this language and zone at this
+    moment, so a fan-out renders each once."""
+    if isinstance(content, Reminders):
+        single = content.items[0].contest if len(content.items) == 1 else None
+        return reminder_text(i18n, locale, content.items, now), _buttons(i18n, locale, single)
+    return notice_text(i18n, locale, content, now), _buttons(i18n, locale, _moved_contest(content))
+
+
+def _moved_contest(notice: Notice) -> ContestInfo | None:
+    return notice.contest if notice.kind == "moved" else None
+
+
+def _buttons(i18n: I18n, locale: Locale, contest: ContestInfo | None) -> InlineKeyboardMarkup | None:
+    """A single contest's message carries "again in 10 min" and a link to the contest."""
+    if contest is None:
+        return None
+    return reminder_keyboard(contest.id, contest.url, snooze_text=snooze_label(i18n, locale.language, 10),
+                             open_text=open_label(i18n, locale.language))

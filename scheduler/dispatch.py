@@ -1,10 +1,17 @@
-"""Sending what falls due: claim each reminder in the sent-log first (a unique row per account, contest,
-channel, kind, offset and start), then send only what this run claimed: one Telegram message per chat and
-one email per verified address for each moment. Email goes out beside Telegram, never before it, so a
-failing SMTP server costs Telegram nothing.
+"""Sending what falls due, through every channel, each reached only through the channel protocol
+(notify/channel.py): the dispatcher never names one.
 
-A crash between claim and send leaves rows `claimed`: they are reported on the next start, never resent,
-so nobody gets a reminder twice; a second scheduler running by mistake claims nothing it did not insert.
+Every message is a `Parcel`: one batch (what one account gets through one channel at one moment) and the
+sent-log rows it stands for. A parcel is claimed just before it is sent, by inserting its rows (a unique row
+per account, contest, channel, kind, offset and start; a snoozed reminder's planned row moves to claimed):
+what another run inserted first is not ours and is not sent. Each channel has a fixed number of senders
+(its `concurrency`); a sender claims a parcel, sends it, settles its rows, and only then takes the next. So
+at any moment at most `concurrency` parcels per channel are claimed and not settled: a SIGKILL costs at most
+those (reported as `interrupted` on the next start, never resent), and everything not yet claimed goes out
+after the restart. On SIGTERM (`stop`) the senders finish the parcel in hand and take no more.
+
+Claims and settlements of all senders are gathered into one statement per flush (a group commit), so a
+fan-out of thousands costs a few statements per batch of messages, not a few per message.
 """
 
 from __future__ import annotations
@@ -12,281 +19,381 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 import sentry_sdk
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 
 from models.account import Delivery
 from models.contest import ChangeKind, ContestChange
-from notify.email import EmailSender, notice_email, reminder_email
-from notify.messages import ContestInfo, Notice, Recipient, Reminder
-from notify.render import notice_text, open_label, reminder_text, snooze_label
-from notify.telegram import SendResult, reminder_keyboard
+from notify.channel import (
+    Batch,
+    Channel,
+    ChannelName,
+    Content,
+    DeliveryKind,
+    DeliveryStatus,
+    Outgoing,
+    Reminders,
+    Result,
+    Verdict,
+)
+from notify.messages import Notice, Reminder
 from scheduler.plan import Plan, PlanEntry, Snoozed, Subscriber, contest_info
 
 log = logging.getLogger(__name__)
 
 #: a reminder sent this long after its due moment says it is late
 LATE_AFTER = timedelta(seconds=60)
+#: rows per INSERT or UPDATE statement
 BATCH = 1000
-#: accounts claimed and sent to at a time (what a crash can cut off at most)
-CHUNK = 200
 #: the changes that those already reminded are told of
-NOTICED = (ChangeKind.RESCHEDULED, ChangeKind.CANCELLED)
-
-
-class Sender(Protocol):
-    async def send(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> SendResult: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MailOut:
-    """The email channel: the SMTP sender and the base URL of the links in emails."""
-
-    sender: EmailSender
-    base_url: str
-
-
-@dataclass(slots=True)
-class Outcome:
-    sent: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-    skipped: int = 0
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {"sent": len(self.sent), "failed": len(self.failed), "skipped": self.skipped}
-
-
-Channels = Callable[[Subscriber], list[str]]
-Rendered = TypeVar("Rendered")
-
-
-def rendered(account_id: int, render: Callable[..., Rendered], *args: Any, **kwargs: Any) -> Rendered | None:
-    """`render(*args, **kwargs)`: a message made for one account, or None when making it failed: a bug of ours,
-    reported once to the log and Sentry, that costs that account this message and nobody else theirs."""
-    try:
-        return render(*args, **kwargs)
-    except Exception as error:
-        log.exception("could not render a message for account %d", account_id)
-        sentry_sdk.capture_exception(error)
-        return None
-
-
-def claim_rows(entries: Iterable[PlanEntry], now: datetime, token: str, channels: Channels) -> list[Delivery]:
-    rows = []
-    for entry in entries:
-        started = entry.contest.start <= now
-        for subscriber in entry.subscribers:
-            rows.extend(Delivery(
-                account_id=subscriber.account_id, contest_id=entry.contest.id, channel=channel,
-                kind="reminder", offset_seconds=entry.offset, contest_start=entry.contest.start, due_at=entry.due,
-                status="skipped" if started else "claimed", claimed_by=token, claimed_at=now,
-            ) for channel in channels(subscriber))
-    return rows
-
-
-async def claim(rows: list[Delivery], token: str) -> list[tuple[int, int, int, int, str, str]]:
-    """Insert the rows, skipping any that exist, and return those this run inserted:
-    (id, account, contest, offset, status, channel)."""
-    if rows:
-        await Delivery.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
-    return await Delivery.filter(claimed_by=token).values_list(
-        "id", "account_id", "contest_id", "offset_seconds", "status", "channel")
-
-
-async def mark(ids: list[int], status: str, now: datetime, error: str | None = None) -> None:
-    for begin in range(0, len(ids), BATCH):
-        chunk = ids[begin:begin + BATCH]
-        await Delivery.filter(id__in=chunk).update(status=status, sent_at=now if status == "sent" else None,
-                                                   error=error)
-
-
-class ReminderRun:
-    """Claims and sends due reminders and change notices through a Telegram sender."""
-
-    def __init__(self, i18n: I18n, sender: Sender | None, mail: MailOut | None = None, concurrency: int = 64) -> None:
-        self.i18n, self.sender, self.mail = i18n, sender, mail
-        self.gate = asyncio.Semaphore(concurrency)
-
-    def channels(self, subscriber: Subscriber) -> list[str]:
-        """Where this subscriber is reached: Telegram chats and a verified email address, as configured."""
-        found = ["telegram"] if self.sender is not None and subscriber.chat_ids else []
-        return [*found, "email"] if self.mail is not None and subscriber.mailbox is not None else found
-
-    def keyboard(self, recipient: Recipient, contest: ContestInfo | None) -> InlineKeyboardMarkup | None:
-        """A single contest's message carries "again in 10 min" and a link to the contest."""
-        if contest is None:
-            return None
-        return reminder_keyboard(contest.id, contest.url, snooze_text=snooze_label(self.i18n, recipient.language, 10),
-                                 open_text=open_label(self.i18n, recipient.language))
-
-    async def remind(self, plan: Plan, entries: list[PlanEntry], now: datetime) -> Outcome:
-        """Claim, send and mark in chunks of accounts, so that a crash cuts off at most one chunk."""
-        outcome = Outcome()
-        rows_by_account: dict[int, list[Delivery]] = defaultdict(list)
-        for row in claim_rows(entries, now, "", self.channels):
-            rows_by_account[row.account_id].append(row)
-        accounts = list(rows_by_account)
-        due_of = {(entry.contest.id, entry.offset): entry for entry in entries}
-        for begin in range(0, len(accounts), CHUNK):
-            rows = [row for account in accounts[begin:begin + CHUNK] for row in rows_by_account[account]]
-            await self._remind_chunk(plan, rows, due_of, now, outcome)
-        if outcome.skipped:
-            log.warning("%d reminders skipped: their contests started while we were down", outcome.skipped)
-        return outcome
-
-    async def _remind_chunk(self, plan: Plan, rows: list[Delivery], due_of: dict[tuple[int, int], PlanEntry],
-                            now: datetime, outcome: Outcome) -> None:
-        token = str(uuid.uuid4())
-        for row in rows:
-            row.claimed_by = token
-        sent_before, failed_before = len(outcome.sent), len(outcome.failed)
-        messages: dict[tuple[str, int, datetime], list[tuple[int, Reminder]]] = defaultdict(list)
-        for delivery_id, account_id, contest_id, offset, status, channel in await claim(rows, token):
-            if status != "claimed":
-                outcome.skipped += 1
-                continue
-            entry = due_of[(contest_id, offset)]
-            late = now - entry.due > LATE_AFTER
-            messages[(channel, account_id, entry.due)].append((delivery_id, Reminder(entry.contest, offset, late)))
-        by_telegram = [(plan.subscribers[account], items) for (channel, account, _), items in messages.items()
-                       if channel == "telegram"]
-        by_email = [(plan.subscribers[account], items) for (channel, account, _), items in messages.items()
-                    if channel == "email"]
-        await asyncio.gather(self._email_reminders(by_email, now, outcome),
-                             *(self._send_reminders(subscriber, items, now, outcome)
-                               for subscriber, items in by_telegram))
-        await mark(outcome.sent[sent_before:], "sent", utcnow())
-        await mark(outcome.failed[failed_before:], "failed", utcnow(), error="not delivered")
-
-    async def _send_reminders(self, subscriber: Subscriber, items: list[tuple[int, Reminder]], now: datetime,
-                              outcome: Outcome) -> None:
-        reminders = [reminder for _, reminder in items]
-        text = rendered(subscriber.account_id, reminder_text, self.i18n, subscriber.recipient, reminders, now)
-        contest = reminders[0].contest if len(reminders) == 1 else None
-        delivered = text is not None and await self._to_chats(subscriber, text, contest)
-        (outcome.sent if delivered else outcome.failed).extend(delivery_id for delivery_id, _ in items)
-
-    async def _email_reminders(self, batch: list[tuple[Subscriber, list[tuple[int, Reminder]]]], now: datetime,
-                               outcome: Outcome) -> None:
-        """One email per subscriber and moment, all over one SMTP connection."""
-        if not batch or self.mail is None:
-            return
-        mail, ready = self.mail, []
-        for subscriber, items in batch:
-            letter = rendered(subscriber.account_id, reminder_email, self.i18n, subscriber.recipient,
-                              subscriber.mailbox, [r for _, r in items], from_address=mail.sender.from_address,
-                              base_url=mail.base_url, now=now)
-            if letter is None:
-                outcome.failed.extend(delivery_id for delivery_id, _ in items)
-            else:
-                ready.append((items, letter))
-        results = await mail.sender.send([letter for _, letter in ready])
-        for (items, _letter), result in zip(ready, results, strict=True):
-            (outcome.sent if result.ok else outcome.failed).extend(delivery_id for delivery_id, _ in items)
-
-    async def _to_chats(self, subscriber: Subscriber, text: str, contest: ContestInfo | None) -> bool:
-        markup = self.keyboard(subscriber.recipient, contest)
-        results = []
-        for chat_id in subscriber.chat_ids:
-            async with self.gate:
-                results.append(await self.sender.send(chat_id, text, markup))
-        return any(result.sent for result in results)
-
-    async def notify_changes(self, plan: Plan, after_id: int, through_id: int, now: datetime) -> Outcome:
-        """Tell those already reminded of a contest that it moved or was cancelled (once per change): the changes
-        with ids in (after_id, through_id], the change stream's order (fetchers/changes.py)."""
-        outcome = Outcome()
-        changes = await ContestChange.filter(
-            kind__in=NOTICED, id__gt=after_id, id__lte=through_id).select_related("contest").order_by("id")
-        for change in changes:
-            await self._notify_change(plan, change, now, outcome)
-        await mark(outcome.sent, "sent", now)
-        await mark(outcome.failed, "failed", now, error="not delivered")
-        return outcome
-
-    async def _notify_change(self, plan: Plan, change: ContestChange, now: datetime, outcome: Outcome) -> None:
-        kind = "moved" if change.kind == ChangeKind.RESCHEDULED else "cancelled"
-        reminded_start = change.old_start if change.old_start is not None else change.contest.start
-        reminded = await Delivery.filter(kind="reminder", status="sent", contest_id=change.contest_id,
-                                         contest_start=reminded_start).values_list("account_id", flat=True)
-        recipients = [plan.subscribers[account] for account in set(reminded) if account in plan.subscribers]
-        token = str(uuid.uuid4())
-        rows = [Delivery(account_id=s.account_id, contest_id=change.contest_id, channel=channel, kind=kind,
-                         offset_seconds=0, contest_start=change.contest.start, due_at=now, status="claimed",
-                         claimed_by=token, claimed_at=now) for s in recipients for channel in self.channels(s)]
-        mine = {(channel, account): delivery_id
-                for delivery_id, account, _c, _o, _s, channel in await claim(rows, token)}
-        notice = Notice(kind, contest_info(change.contest), change.old_start)
-        letters = []
-        for subscriber in recipients:
-            if ("email", subscriber.account_id) in mine and self.mail is not None:
-                letter = rendered(subscriber.account_id, notice_email, self.i18n, subscriber.recipient,
-                                  subscriber.mailbox, notice, from_address=self.mail.sender.from_address,
-                                  base_url=self.mail.base_url, now=now)
-                if letter is None:
-                    outcome.failed.append(mine["email", subscriber.account_id])
-                else:
-                    letters.append((mine["email", subscriber.account_id], letter))
-            if ("telegram", subscriber.account_id) not in mine:
-                continue
-            text = rendered(subscriber.account_id, notice_text, self.i18n, subscriber.recipient, notice, now)
-            delivered = text is not None and await self._to_chats(
-                subscriber, text, notice.contest if kind == "moved" else None)
-            (outcome.sent if delivered else outcome.failed).append(mine["telegram", subscriber.account_id])
-        if letters and self.mail is not None:
-            results = await self.mail.sender.send([letter for _, letter in letters])
-            for (delivery_id, _), result in zip(letters, results, strict=True):
-                (outcome.sent if result.ok else outcome.failed).append(delivery_id)
-
-
-    async def send_snoozed(self, plan: Plan, snoozed: list[Snoozed], now: datetime) -> Outcome:
-        """Snoozed reminders that fell due: claimed by moving them from planned to claimed (atomic)."""
-        outcome = Outcome()
-        if not snoozed:
-            return outcome
-        token = str(uuid.uuid4())
-        await Delivery.filter(id__in=[s.delivery_id for s in snoozed], status="planned").update(
-            status="claimed", claimed_by=token, claimed_at=now)
-        mine = set(await Delivery.filter(claimed_by=token).values_list("id", flat=True))
-        for item in snoozed:
-            subscriber = plan.subscribers.get(item.account_id)
-            if item.delivery_id not in mine:
-                continue
-            if subscriber is None or item.contest.start <= now or self.sender is None:
-                outcome.skipped += 1
-                await mark([item.delivery_id], "skipped", now)
-                continue
-            text = rendered(subscriber.account_id, reminder_text, self.i18n, subscriber.recipient,
-                            [Reminder(item.contest, 0)], now)
-            delivered = text is not None and await self._to_chats(subscriber, text, item.contest)
-            (outcome.sent if delivered else outcome.failed).append(item.delivery_id)
-        await mark(outcome.sent, "sent", now)
-        await mark(outcome.failed, "failed", now, error="not delivered")
-        return outcome
+NOTICED = {ChangeKind.RESCHEDULED: DeliveryKind.MOVED, ChangeKind.CANCELLED: DeliveryKind.CANCELLED}
+#: a message whose address asks to wait is tried again this many times, if the wait is at most RETRY_WAIT_MOST
+RETRIES = 3
+RETRY_WAIT_MOST = 10.0
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One sent-log row a parcel stands for: a reminder, snooze or notice of one contest."""
+
+    contest_id: int
+    kind: DeliveryKind
+    offset: int
+    contest_start: datetime
+    due: datetime
+    planned_id: int | None = None  # a snoozed reminder's row, waiting as `planned`
+
+
+@dataclass(slots=True)
+class Parcel:
+    """One batch for one channel and the rows it stands for (`rows[i]` makes `reminders[i]` of a reminder)."""
+
+    channel: ChannelName
+    batch: Batch
+    rows: tuple[Row, ...]
+
+    @property
+    def account_id(self) -> int:
+        return self.batch.account_id
+
+    def only(self, mine: Sequence[int]) -> Parcel:
+        """This parcel cut down to the rows at `mine` (the ones this run claimed)."""
+        content = self.batch.content
+        if isinstance(content, Reminders):
+            content = Reminders(tuple(content.items[i] for i in mine))
+        return Parcel(self.channel, replace(self.batch, content=content), tuple(self.rows[i] for i in mine))
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of the rows a run handled."""
+
+    counts: Counter[DeliveryStatus] = field(default_factory=Counter)
+
+    def add(self, status: DeliveryStatus, rows: int = 1) -> None:
+        self.counts[status] += rows
+
+    def __getitem__(self, status: DeliveryStatus) -> int:
+        return self.counts[status]
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Coalescer(Generic[T, R]):
+    """Runs `flush` over the items submitted while the previous flush ran: every caller waits for its own
+    result, and a burst of callers costs one flush (a group commit)."""
+
+    def __init__(self, flush: Callable[[list[T]], Awaitable[list[R]]]) -> None:
+        self._flush = flush
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if self._running is None or self._running.done():
+            self._running = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            taken, self._waiting = self._waiting, []
+            try:
+                results = await self._flush([item for item, _ in taken])
+            except Exception as error:  # each waiting caller gets the error
+                for _, future in taken:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(taken, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+class SentLog:
+    """Claims and settles sent-log rows for every sender of a run, a statement per flush."""
+
+    def __init__(self) -> None:
+        self._claims: Coalescer[Parcel, list[int]] = Coalescer(self._claim)
+        self._settles: Coalescer[tuple[list[int], DeliveryStatus, str | None], None] = Coalescer(self._settle)
+        self._ids: dict[int, list[int]] = {}
+
+    async def claim(self, parcel: Parcel) -> tuple[Parcel, list[int]]:
+        """The part of the parcel this run claimed (maybe empty) and the ids of its rows."""
+        mine = await self._claims.submit(parcel)
+        indexes = [i for i, row_id in enumerate(mine) if row_id]
+        return parcel.only(indexes), [mine[i] for i in indexes]
+
+    async def settle(self, ids: list[int], status: DeliveryStatus, error: str | None = None) -> None:
+        if ids:
+            await self._settles.submit((ids, status, error))
+
+    async def _claim(self, parcels: list[Parcel]) -> list[list[int]]:
+        token, now = str(uuid.uuid4()), utcnow()
+        new = [Delivery(account_id=parcel.account_id, contest_id=row.contest_id, channel=parcel.channel,
+                        kind=row.kind, offset_seconds=row.offset, contest_start=row.contest_start, due_at=row.due,
+                        status=DeliveryStatus.CLAIMED, claimed_by=token, claimed_at=now)
+               for parcel in parcels for row in parcel.rows if row.planned_id is None]
+        planned = [row.planned_id for parcel in parcels for row in parcel.rows if row.planned_id is not None]
+        if new:
+            await Delivery.bulk_create(new, ignore_conflicts=True, batch_size=BATCH)
+        if planned:
+            await Delivery.filter(id__in=planned, status=DeliveryStatus.PLANNED).update(
+                status=DeliveryStatus.CLAIMED, claimed_by=token, claimed_at=now)
+        claimed = await Delivery.filter(claimed_by=token).values_list(
+            "id", "account_id", "contest_id", "channel", "kind", "offset_seconds")
+        ids = {tuple(key): row_id for row_id, *key in claimed}
+        ids.update({("planned", row_id): row_id for row_id, *_ in claimed})
+        return [[ids.get(row_key(parcel, row), 0) for row in parcel.rows] for parcel in parcels]
+
+    async def _settle(self, items: list[tuple[list[int], DeliveryStatus, str | None]]) -> list[None]:
+        now = utcnow()
+        grouped: dict[tuple[DeliveryStatus, str | None], list[int]] = defaultdict(list)
+        for ids, status, error in items:
+            grouped[status, error].extend(ids)
+        for (status, error), ids in grouped.items():
+            await mark(ids, status, now, error)
+        return [None] * len(items)
+
+
+def row_key(parcel: Parcel, row: Row) -> tuple[object, ...]:
+    """How a claimed row is found again among those a flush claimed."""
+    if row.planned_id is not None:
+        return ("planned", row.planned_id)
+    return (parcel.account_id, row.contest_id, parcel.channel, row.kind, row.offset)
+
+
+async def mark(ids: Sequence[int], status: DeliveryStatus, now: datetime, error: str | None = None) -> None:
+    for begin in range(0, len(ids), BATCH):
+        await Delivery.filter(id__in=ids[begin:begin + BATCH]).update(
+            status=status, sent_at=now if status is DeliveryStatus.SENT else None, error=error)
+
+
+async def record_skipped(parcels: Iterable[Parcel]) -> int:
+    """Reminders of contests that started before they could go out: logged as skipped (nothing is sent), so
+    they are counted once, by whichever run writes them first."""
+    now = utcnow()
+    rows = [Delivery(account_id=parcel.account_id, contest_id=row.contest_id, channel=parcel.channel, kind=row.kind,
+                     offset_seconds=row.offset, contest_start=row.contest_start, due_at=row.due,
+                     status=DeliveryStatus.SKIPPED, claimed_at=now)
+            for parcel in parcels for row in parcel.rows]
+    if rows:
+        await Delivery.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
+    return len(rows)
+
+
+def rendered(channel: Channel, batch: Batch) -> list[Outgoing] | None:
+    """The batch's messages, or None when making them failed: a bug of ours, reported once to the log and
+    Sentry, that costs that account this message and nobody else theirs."""
+    try:
+        return channel.render(batch)
+    except Exception as error:
+        log.exception("could not render a %s message for account %d", channel.name, batch.account_id)
+        sentry_sdk.capture_exception(error)
+        return None
+
+
+class Senders:
+    """Sends parcels through their channels: `concurrency` senders per channel, each holding at most one
+    claimed parcel at a time."""
+
+    def __init__(self, channels: Iterable[Channel]) -> None:
+        self.channels = {channel.name: channel for channel in channels}
+        self.stopping = False
+
+    async def deliver(self, parcels: Iterable[Parcel], outcome: Outcome) -> None:
+        queues: dict[ChannelName, list[Parcel]] = defaultdict(list)
+        for parcel in parcels:
+            if parcel.channel in self.channels:
+                queues[parcel.channel].append(parcel)
+        sent_log = SentLog()
+        await asyncio.gather(*(self._through(self.channels[name], queue, sent_log, outcome)
+                               for name, queue in queues.items()))
+
+    async def _through(self, channel: Channel, queue: list[Parcel], sent_log: SentLog, outcome: Outcome) -> None:
+        queue.reverse()  # popped from the end: first in, first out
+
+        async def sender() -> None:
+            while queue and not self.stopping:
+                taken = [queue.pop() for _ in range(min(channel.batch_size, len(queue)))]
+                await self._send(channel, taken, sent_log, outcome)
+
+        await asyncio.gather(*(sender() for _ in range(min(channel.concurrency, len(queue)))))
+
+    async def _send(self, channel: Channel, taken: list[Parcel], sent_log: SentLog, outcome: Outcome) -> None:
+        claimed = [claim for claim in await asyncio.gather(*(sent_log.claim(p) for p in taken)) if claim[1]]
+        outcome.add(DeliveryStatus.SKIPPED, sum(len(p.rows) for p in taken) - sum(len(ids) for _, ids in claimed))
+        ready: list[tuple[list[int], list[Outgoing]]] = []
+        for parcel, ids in claimed:
+            messages = rendered(channel, parcel.batch)
+            if messages is None:
+                await self._settle(sent_log, ids, [], outcome)
+            else:
+                ready.append((ids, messages))
+        results = await send_with_retries(channel, [m for _, messages in ready for m in messages])
+        for ids, messages in ready:
+            mine, results = results[:len(messages)], results[len(messages):]
+            await self._settle(sent_log, ids, mine, outcome)
+
+    @staticmethod
+    async def _settle(sent_log: SentLog, ids: list[int], results: Sequence[Result], outcome: Outcome) -> None:
+        if any(result.sent for result in results):
+            status, error = DeliveryStatus.SENT, None
+        else:
+            status = DeliveryStatus.FAILED
+            error = next((r.error for r in results if r.error), "not rendered" if not results else "not delivered")
+        await sent_log.settle(ids, status, error and error[:500])
+        outcome.add(status, len(ids))
+
+
+async def send_with_retries(channel: Channel, outgoing: list[Outgoing]) -> list[Result]:
+    """Send, then send again what asked to wait (a short while, a few times): the claim is held meanwhile."""
+    results = await channel.send(outgoing) if outgoing else []
+    for _ in range(RETRIES):
+        again = [i for i, r in enumerate(results) if r.verdict is Verdict.RETRY and r.retry_after <= RETRY_WAIT_MOST]
+        if not again:
+            break
+        await asyncio.sleep(max(results[i].retry_after for i in again))
+        for i, result in zip(again, await channel.send([outgoing[i] for i in again]), strict=True):
+            results[i] = result
+    return results
+
+
+class ReminderRun:
+    """Turns what fell due into parcels for every channel and sends them."""
+
+    def __init__(self, channels: Sequence[Channel]) -> None:
+        self.channels = list(channels)
+        self.senders = Senders(self.channels)
+
+    def stop(self) -> None:
+        """SIGTERM: finish the parcels in hand, claim no more (the rest goes out after the restart)."""
+        self.senders.stopping = True
+
+    async def remind(self, plan: Plan, entries: list[PlanEntry], now: datetime) -> Outcome:
+        outcome = Outcome()
+        started = reminder_parcels(plan, entries, now, started=True)
+        if started:
+            outcome.add(DeliveryStatus.SKIPPED, await record_skipped(started))
+            log.warning("%d reminders skipped: their contests started while we were down", outcome[
+                DeliveryStatus.SKIPPED])
+        await self.senders.deliver(reminder_parcels(plan, entries, now, started=False), outcome)
+        return outcome
+
+    async def notify_changes(self, plan: Plan, after_id: int, through_id: int, now: datetime) -> Outcome:
+        """Tell those already reminded of a contest that it moved or was cancelled (once per change): the changes
+        with ids in (after_id, through_id], the change stream's order (fetchers/changes.py)."""
+        outcome = Outcome()
+        changes = await ContestChange.filter(
+            kind__in=list(NOTICED), id__gt=after_id, id__lte=through_id).select_related("contest").order_by("id")
+        for change in changes:
+            await self.senders.deliver(await notice_parcels(plan, change, now), outcome)
+        return outcome
+
+    async def send_snoozed(self, plan: Plan, snoozed: list[Snoozed], now: datetime) -> Outcome:
+        """Snoozed reminders that fell due: claimed by moving them from planned to claimed."""
+        outcome = Outcome()
+        dropped = [s.delivery_id for s in snoozed if s.account_id not in plan.subscribers or s.contest.start <= now]
+        await Delivery.filter(id__in=dropped, status=DeliveryStatus.PLANNED).update(status=DeliveryStatus.SKIPPED)
+        outcome.add(DeliveryStatus.SKIPPED, len(dropped))
+        await self.senders.deliver(snoozed_parcels(plan, snoozed, now), outcome)
+        return outcome
+
+
+def batch_for(subscriber: Subscriber, channel: ChannelName, content: Content, now: datetime) -> Batch:
+    return Batch(subscriber.account_id, subscriber.locale, content, subscriber.addresses[channel], now)
+
+
+def reminder_parcels(plan: Plan, entries: Iterable[PlanEntry], now: datetime, *, started: bool) -> list[Parcel]:
+    """One parcel per account, channel and moment, holding every contest due for it then; `started` picks the
+    contests that already started (to be logged as skipped) or those still ahead (to be sent)."""
+    gathered: dict[tuple[int, datetime], list[tuple[Row, Reminder]]] = defaultdict(list)
+    for entry in entries:
+        if (entry.contest.start <= now) != started:
+            continue
+        row = Row(entry.contest.id, DeliveryKind.REMINDER, entry.offset, entry.contest.start, entry.due)
+        reminder = Reminder(entry.contest, entry.offset, late=now - entry.due > LATE_AFTER)
+        for subscriber in entry.subscribers:
+            gathered[subscriber.account_id, entry.due].append((row, reminder))
+    parcels = []
+    for (account_id, _due), items in gathered.items():
+        subscriber = plan.subscribers[account_id]
+        content = Reminders(tuple(reminder for _, reminder in items))
+        rows = tuple(row for row, _ in items)
+        parcels += [Parcel(name, batch_for(subscriber, name, content, now), rows) for name in subscriber.addresses]
+    return parcels
+
+
+async def notice_parcels(plan: Plan, change: ContestChange, now: datetime) -> list[Parcel]:
+    """A parcel for each channel of each account that was sent a reminder of the contest at its old start."""
+    kind = NOTICED[ChangeKind(change.kind)]
+    reminded_start = change.old_start if change.old_start is not None else change.contest.start
+    reminded = await Delivery.filter(kind=DeliveryKind.REMINDER, status=DeliveryStatus.SENT,
+                                     contest_id=change.contest_id,
+                                     contest_start=reminded_start).values_list("account_id", flat=True)
+    notice = Notice(kind.value, contest_info(change.contest), change.old_start)
+    row = Row(change.contest_id, kind, 0, change.contest.start, now)
+    return [Parcel(name, batch_for(plan.subscribers[account], name, notice, now), (row,))
+            for account in sorted(set(reminded)) if account in plan.subscribers
+            for name in plan.subscribers[account].addresses]
+
+
+def snoozed_parcels(plan: Plan, snoozed: Iterable[Snoozed], now: datetime) -> list[Parcel]:
+    parcels = []
+    for item in snoozed:
+        subscriber = plan.subscribers.get(item.account_id)
+        if subscriber is None or item.contest.start <= now or item.channel not in subscriber.addresses:
+            continue
+        row = Row(item.contest.id, DeliveryKind.SNOOZE, 0, item.contest.start, item.due, planned_id=item.delivery_id)
+        content = Reminders((Reminder(item.contest, 0),))
+        parcels.append(Parcel(item.channel, batch_for(subscriber, item.channel, content, now), (row,)))
+    return parcels
+
+
 async def report_interrupted(started: datetime) -> int:
     """Rows claimed before this (leading) scheduler started were cut off by a crash: marked `interrupted` and
     counted in the log, never resent (they may have gone out just before the crash)."""
-    stale = Delivery.filter(status="claimed", claimed_at__lt=started)
+    stale = Delivery.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=started)
     count = await stale.count()
     if count:
-        await stale.update(status="interrupted", error="the sender stopped after claiming; maybe not sent")
+        await stale.update(status=DeliveryStatus.INTERRUPTED,
+                           error="the sender stopped after claiming; maybe not sent")
         log.warning("%d reminders were claimed by a run that stopped before sending them: not resent", count)
     return count
 
 
-def describe(outcomes: Iterable[Any]) -> str:
-    return ", ".join(f"{key} {value}" for outcome in outcomes for key, value in outcome.counts.items() if value)
+def describe(outcomes: Iterable[Outcome]) -> str:
+    return ", ".join(f"{status} {count}" for outcome in outcomes for status, count in outcome.counts.items()
+                     if count)
+

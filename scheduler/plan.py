@@ -1,4 +1,5 @@
-"""Reminder planning: who is reminded of which contest when, computed in memory from two queries.
+"""Reminder planning: who is reminded of which contest when, computed in memory from a few queries (the
+accounts, each channel's addresses, the contests).
 
 Accounts with the same filter share one match per contest, so planning costs contests x distinct filters,
 not contests x accounts; the per-account rows are only made when a reminder falls due (the claim).
@@ -8,15 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from fetchers.registry import all_sites
-from models.account import Account, Delivery, EmailAddress, TelegramChat
+from models.account import Account, Delivery
 from models.contest import Contest
 from models.selection import ContestFilter
-from notify.messages import ContestInfo, Recipient
+from notify.channel import Channel, ChannelName, DeliveryKind, DeliveryStatus
+from notify.messages import ContestInfo, Locale
 from notify.preferences import COLUMNS, BadPreferences, read_preferences
 
 #: reminders are planned for contests starting within this horizon (the longest offset allowed is 7 days)
@@ -27,9 +30,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Subscriber:
     account_id: int
-    recipient: Recipient
-    chat_ids: tuple[int, ...]  # active Telegram chats
-    mailbox: EmailAddress | None = None  # a verified, subscribed email address
+    locale: Locale
+    #: where each channel reaches this account (only channels that reach it)
+    addresses: Mapping[ChannelName, tuple[Any, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class Snoozed:
     delivery_id: int
     account_id: int
     contest: ContestInfo
+    channel: ChannelName
 
 
 @dataclass(slots=True)
@@ -99,20 +103,29 @@ async def unpaused_accounts() -> list[dict[str, Any]]:
     return await Account._meta.db.execute_query_dict(query.sql(params_inline=True))
 
 
-async def load_groups(skipped: SkippedAccounts | None = None) -> tuple[Groups, dict[int, Subscriber]]:
-    """Active, unpaused accounts that can be reached by Telegram or email (by id), and grouped by reminder
-    offset and filter (three queries). An account whose settings break the rules is left out (and logged)."""
+Reach = dict[ChannelName, dict[int, tuple[Any, ...]]]  # channel -> account -> addresses
+
+
+async def reach_of(channels: Iterable[Channel]) -> Reach:
+    """Every channel's addresses, by account (a query per channel)."""
+    return {channel.name: await channel.reachable() for channel in channels}
+
+
+def addresses_of(reach: Reach, account_id: int) -> dict[ChannelName, tuple[Any, ...]]:
+    return {name: by_account[account_id] for name, by_account in reach.items() if by_account.get(account_id)}
+
+
+async def load_groups(channels: Iterable[Channel], skipped: SkippedAccounts | None = None
+                      ) -> tuple[Groups, dict[int, Subscriber]]:
+    """Unpaused accounts that some channel reaches (by id), and grouped by reminder offset and filter. An account
+    whose settings break the rules is left out (and logged)."""
     skipped = skipped or SkippedAccounts()
-    chats: dict[int, list[int]] = defaultdict(list)
-    for account_id, chat_id in await TelegramChat.filter(active=True).values_list("account_id", "chat_id"):
-        chats[account_id].append(chat_id)
-    mailboxes: dict[int, EmailAddress] = {}
-    for mailbox in await EmailAddress.filter(verified_at__isnull=False, unsubscribed=False).order_by("id"):
-        mailboxes.setdefault(mailbox.account_id, mailbox)
+    reach = await reach_of(channels)
     groups: Groups = defaultdict(lambda: defaultdict(list))
     subscribers: dict[int, Subscriber] = {}
     for row in await unpaused_accounts():
-        if row["id"] not in chats and row["id"] not in mailboxes:
+        addresses = addresses_of(reach, row["id"])
+        if not addresses:
             continue
         try:
             settings = read_preferences(row)
@@ -120,9 +133,7 @@ async def load_groups(skipped: SkippedAccounts | None = None) -> tuple[Groups, d
             skipped.skip(row["id"], str(problem))
             continue
         skipped.planned(settings.account_id)
-        subscriber = Subscriber(settings.account_id, Recipient(settings.account_id, settings.language,
-                                                               settings.timezone),
-                                tuple(chats.get(settings.account_id, ())), mailboxes.get(settings.account_id))
+        subscriber = Subscriber(settings.account_id, Locale(settings.language, settings.timezone), addresses)
         subscribers[settings.account_id] = subscriber
         selection = ContestFilter.of_settings(settings.sites, settings.include, settings.exclude,
                                               settings.min_duration, settings.max_duration)
@@ -162,12 +173,14 @@ def make_plan(groups: Groups, subscribers: dict[int, Subscriber], contests: list
 
 
 async def load_snoozed() -> list[Snoozed]:
-    rows = await Delivery.filter(kind="snooze", status="planned").select_related("contest")
-    return [Snoozed(row.due_at, row.id, row.account_id, contest_info(row.contest)) for row in rows]
+    rows = await Delivery.filter(kind=DeliveryKind.SNOOZE, status=DeliveryStatus.PLANNED).select_related("contest")
+    return [Snoozed(row.due_at, row.id, row.account_id, contest_info(row.contest), ChannelName(row.channel))
+            for row in rows if row.channel in {name.value for name in ChannelName}]
 
 
-async def plan_reminders(now: datetime, since: datetime, skipped: SkippedAccounts | None = None) -> Plan:
-    groups, subscribers = await load_groups(skipped)
+async def plan_reminders(now: datetime, since: datetime, channels: Iterable[Channel],
+                         skipped: SkippedAccounts | None = None) -> Plan:
+    groups, subscribers = await load_groups(channels, skipped)
     plan = make_plan(groups, subscribers, await load_contests(now, since), since)
     plan.snoozed = await load_snoozed()
     return plan

@@ -41,6 +41,7 @@ class ReminderClock:
         self.plan = Plan()
         self.skipped = SkippedAccounts()
         self._lock = asyncio.Lock()
+        self.stopped = False
 
     async def start(self) -> None:
         await report_interrupted(utcnow())
@@ -51,12 +52,23 @@ class ReminderClock:
 
     async def replan(self) -> None:
         async with self._lock:
-            self.plan = await plan_reminders(utcnow(), self.watermark, self.skipped)
-            changed = await ContestChange.filter(id__gt=self.noticed_through, kind__in=NOTICED).exists()
+            if self.stopped:
+                return
+            self.plan = await plan_reminders(utcnow(), self.watermark, self.run.channels, self.skipped)
+            changed = await ContestChange.filter(id__gt=self.noticed_through, kind__in=list(NOTICED)).exists()
             self._set_wake(at_once=changed)
+
+    async def stop(self) -> None:
+        """SIGTERM: what is claimed is sent and settled; nothing more is claimed (it goes out after the restart)."""
+        self.stopped = True
+        self.run.stop()
+        async with self._lock:
+            pass
 
     async def wake(self) -> None:
         async with self._lock:
+            if self.stopped:
+                return
             now = utcnow()
             due = self.plan.due_between(self.watermark, now)
             noticed_through = await last_change_id()
@@ -64,7 +76,7 @@ class ReminderClock:
                         await self.run.remind(self.plan, due, now),
                         await self.run.send_snoozed(self.plan, self.plan.snoozed_until(now), now)]
             self.plan.snoozed = [s for s in self.plan.snoozed if s.due > now]
-            if due or any(sum(o.counts.values()) for o in outcomes):
+            if due or any(o.counts.total() for o in outcomes):
                 log.info("reminders at %s: %s", now.isoformat(timespec="seconds"), describe(outcomes) or "nothing")
             self.watermark, self.noticed_through = now, noticed_through
             self._set_wake()

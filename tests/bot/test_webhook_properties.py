@@ -22,7 +22,7 @@ from models.account import Account, TelegramChat
 from models.contest import Contest
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
-from notify.telegram import TelegramSender
+from notify.telegram import TelegramChannel, TelegramSender
 from scheduler.dispatch import ReminderRun
 from scheduler.fetch_kicks import new_scheduler
 from scheduler.reminder_clock import ReminderClock
@@ -182,7 +182,8 @@ async def a_normal_reminder_arrives(telegram) -> None:
     scheduler = new_scheduler()
     scheduler.start()
     try:
-        await ReminderClock(scheduler, ReminderRun(make_i18n(), TelegramSender(telegram.bot, make_limiter(None)))
+        await ReminderClock(scheduler, ReminderRun(
+            [TelegramChannel(make_i18n(), TelegramSender(telegram.bot, make_limiter(None)))])
                             ).start()
         [reminder] = await telegram.fake.wait_for("sendMessage", chat_id=8080, timeout=15)
     finally:

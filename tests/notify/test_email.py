@@ -34,7 +34,7 @@ from notify.email import (
 )
 from notify.i18n import make_i18n
 from notify.ical import contest_uid
-from notify.messages import ContestInfo, Notice, Recipient, Reminder
+from notify.messages import ContestInfo, Locale, Notice, Reminder
 
 FROM = "contestbell <bell@example.org>"
 BASE_URL = "https://bell.example.org"
@@ -173,7 +173,7 @@ class To:
 
 
 def reminder(i18n, reminders, language="en", zone="Europe/Berlin", now=START - timedelta(hours=1)):
-    return reminder_email(i18n, Recipient(7, language, zone), To(), reminders, from_address=FROM,
+    return reminder_email(i18n, Locale(language, zone), To(), reminders, from_address=FROM,
                           base_url=BASE_URL, now=now)
 
 
@@ -231,7 +231,7 @@ async def test_reminders_due_together_are_one_email_with_every_contest(inbox, i1
 
 
 async def test_moved_and_cancelled_notices_update_the_same_calendar_event(inbox, i18n):
-    recipient = Recipient(7, "en", "Europe/Berlin")
+    recipient = Locale("en", "Europe/Berlin")
     moved_to = START + timedelta(days=1)
     moved = ContestInfo(**{**{f: getattr(ROUND, f) for f in ROUND.__slots__}, "start": moved_to})
     first = reminder(i18n, [Reminder(ROUND, 86400)], now=START - timedelta(days=1))
@@ -282,7 +282,7 @@ def test_a_message_needs_a_token_for_its_links(i18n):
         address, token = "ann@example.org", None
 
     with pytest.raises(ValueError, match="no token"):
-        reminder_email(i18n, Recipient(7, "en", "UTC"), NoToken(), [Reminder(ROUND, 3600)], from_address=FROM,
+        reminder_email(i18n, Locale("en", "UTC"), NoToken(), [Reminder(ROUND, 3600)], from_address=FROM,
                        base_url=BASE_URL)
 
 
@@ -337,7 +337,7 @@ async def test_unsubscribe_headers_arrive_plain_however_long_the_link(inbox, i18
     and long, is still encoded and folded to 78."""
     contest = ContestInfo(4, "codeforces", "2101", LONG_TITLE, "https://codeforces.com/contest/2101", START, 7200)
     letters = [
-        reminder_email(i18n, Recipient(7, "ru", "Europe/Moscow"), LongTo(), [Reminder(contest, 3600)],
+        reminder_email(i18n, Locale("ru", "Europe/Moscow"), LongTo(), [Reminder(contest, 3600)],
                        from_address=FROM, base_url=base_url, now=START - timedelta(hours=1)),
         verification_email(i18n, LongTo(), "ru", from_address=FROM, base_url=base_url),
     ]
@@ -355,7 +355,7 @@ def test_a_link_that_cannot_be_a_plain_header_is_refused_when_the_email_is_made(
     """Better no email than one whose unsubscribe header providers ignore (an IDN base URL must be punycode)."""
     for base_url in ("https://звонок.example", BASE_URL + "/" + "x" * 1000):
         with pytest.raises(ValueError, match="header"):
-            reminder_email(i18n, Recipient(7, "en", "UTC"), To(), [Reminder(ROUND, 3600)], from_address=FROM,
+            reminder_email(i18n, Locale("en", "UTC"), To(), [Reminder(ROUND, 3600)], from_address=FROM,
                            base_url=base_url)
 
 
@@ -363,7 +363,7 @@ def test_a_link_that_cannot_be_a_plain_header_is_refused_when_the_email_is_made(
                          ids=["SMTP", "SMTPUTF8", "default"])
 def test_every_policy_writes_the_unsubscribe_headers_plain(i18n, policy):
     """As text (`fold`) and as bytes (`fold_binary`), whichever policy the writer brings."""
-    letter = reminder_email(i18n, Recipient(7, "en", "UTC"), LongTo(), [Reminder(ROUND, 3600)], from_address=FROM,
+    letter = reminder_email(i18n, Locale("en", "UTC"), LongTo(), [Reminder(ROUND, 3600)], from_address=FROM,
                             base_url=LONG_BASE_URL, now=START)
     linesep = policy.linesep.encode()
     assert_plain_unsubscribe_headers(letter.as_bytes(policy=policy), LONG_BASE_URL, linesep)

@@ -12,6 +12,7 @@ from models.account import Account, TelegramChat
 from models.contest import Contest
 from scheduler.plan import SkippedAccounts, plan_reminders
 from tests.bot.run import run_with_bot
+from tests.channels import planning_channels
 from tests.conftest import TEST_DB
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -63,8 +64,8 @@ async def test_each_bad_row_skips_only_its_account_and_is_logged_once(db, caplog
     await contest(NOW + timedelta(days=2))
     skipped = SkippedAccounts()
     with caplog.at_level(logging.WARNING, logger="scheduler.plan"):
-        plan = await plan_reminders(NOW, NOW, skipped)
-        again = await plan_reminders(NOW, NOW, skipped)
+        plan = await plan_reminders(NOW, NOW, planning_channels(), skipped)
+        again = await plan_reminders(NOW, NOW, planning_channels(), skipped)
     for planned in (plan, again):
         assert {s.account_id for e in planned.entries for s in e.subscribers} == {good.id}
         assert set(planned.subscribers) == {good.id}
@@ -82,7 +83,7 @@ async def test_broken_json_skips_only_its_account(db, caplog):
     await Account._meta.db.execute_query("UPDATE account SET reminder_offsets = '[3600,' WHERE id = ?", [broken.id])
     await contest(NOW + timedelta(days=2))
     with caplog.at_level(logging.WARNING, logger="scheduler.plan"):
-        plan = await plan_reminders(NOW, NOW)
+        plan = await plan_reminders(NOW, NOW, planning_channels())
     assert set(plan.subscribers) == {good.id}
     assert f"account {broken.id} is not planned: reminder_offsets is not JSON" in caplog.text
 
@@ -91,9 +92,9 @@ async def test_a_fixed_account_is_planned_again(db):
     account = await person(1)
     await spoil(account, timezone="Nowhere/Land")
     skipped = SkippedAccounts()
-    assert not (await plan_reminders(NOW, NOW, skipped)).subscribers
+    assert not (await plan_reminders(NOW, NOW, planning_channels(), skipped)).subscribers
     await spoil(account, timezone="Europe/Berlin")
-    assert set((await plan_reminders(NOW, NOW, skipped)).subscribers) == {account.id}
+    assert set((await plan_reminders(NOW, NOW, planning_channels(), skipped)).subscribers) == {account.id}
 
 
 async def test_run_starts_and_reminds_the_others_despite_a_bad_account(db, tmp_path):

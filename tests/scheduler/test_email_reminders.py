@@ -12,10 +12,11 @@ from aiohttp.test_utils import TestServer
 from bot.app import make_bot
 from models.account import Account, Delivery, EmailAddress, TelegramChat
 from models.contest import Contest
+from notify.email import EmailChannel
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
-from notify.telegram import TelegramSender
-from scheduler.dispatch import MailOut, ReminderRun
+from notify.telegram import TelegramChannel, TelegramSender
+from scheduler.dispatch import ReminderRun
 from scheduler.fetch_kicks import new_scheduler
 from scheduler.reminder_clock import ReminderClock
 from tests.fake_telegram import TOKEN, FakeTelegram
@@ -57,7 +58,8 @@ async def started_clock(base: str, inbox: Inbox) -> tuple[ReminderClock, object,
     bot = make_bot(TOKEN, base)
     scheduler = new_scheduler()
     scheduler.start()
-    run = ReminderRun(make_i18n(), TelegramSender(bot, make_limiter(None)), MailOut(inbox.sender(), BASE_URL))
+    run = ReminderRun([TelegramChannel(make_i18n(), TelegramSender(bot, make_limiter(None))),
+                       EmailChannel(make_i18n(), inbox.sender(), BASE_URL)])
     clock = ReminderClock(scheduler, run)
     await clock.start()
     return clock, bot, scheduler

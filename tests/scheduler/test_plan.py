@@ -8,6 +8,7 @@ from models.account import Account, TelegramChat
 from models.contest import Contest
 from models.db import count_queries
 from scheduler.plan import plan_reminders
+from tests.channels import planning_channels
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -41,7 +42,7 @@ async def test_plan_follows_offsets_sites_keywords_durations_and_pauses(db):
     await contest("2004", NOW + timedelta(days=20))  # beyond the planning horizon
 
     with count_queries() as queries:
-        plan = await plan_reminders(NOW, NOW)
+        plan = await plan_reminders(NOW, NOW, planning_channels())
     assert queries.count == 5  # chats, email addresses, accounts, contests, snoozed reminders
 
     due = {(e.contest.id, e.offset): {s.account_id for s in e.subscribers} for e in plan.entries}
@@ -62,6 +63,6 @@ async def test_accounts_sharing_a_filter_are_matched_once(db):
     for chat_id in range(1, 41):
         await person(chat_id)
     await contest("2000", NOW + timedelta(days=2))
-    plan = await plan_reminders(NOW, NOW)
+    plan = await plan_reminders(NOW, NOW, planning_channels())
     assert [len(e.subscribers) for e in plan.entries] == [40, 40]
     assert plan.reminders == 80

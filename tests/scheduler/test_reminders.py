@@ -16,7 +16,7 @@ from models.account import Account, Delivery, TelegramChat
 from models.contest import ChangeKind, Contest, ContestChange
 from notify.i18n import make_i18n
 from notify.limits import make_limiter
-from notify.telegram import TelegramSender
+from notify.telegram import TelegramChannel, TelegramSender
 from scheduler.dispatch import ReminderRun
 from scheduler.fetch_kicks import new_scheduler
 from scheduler.reminder_clock import ReminderClock
@@ -49,7 +49,8 @@ class Clocks:
         bot = make_bot(TOKEN, self.base)
         scheduler = new_scheduler()
         scheduler.start()
-        clock = ReminderClock(scheduler, ReminderRun(make_i18n(), TelegramSender(bot, make_limiter(None))))
+        channel = TelegramChannel(make_i18n(), TelegramSender(bot, make_limiter(None)))
+        clock = ReminderClock(scheduler, ReminderRun([channel]))
         await clock.start()
         self.running.append((clock, bot, scheduler))
         return clock

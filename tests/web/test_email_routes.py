@@ -18,7 +18,7 @@ from models.account import Account, EmailAddress
 from models.db import count_queries
 from notify.email import email_recipients, reminder_email
 from notify.i18n import make_i18n
-from notify.messages import ContestInfo, Recipient, Reminder
+from notify.messages import ContestInfo, Locale, Reminder
 from web.app import make_web_app
 from web.language import browser_language
 
@@ -211,7 +211,7 @@ async def test_one_click_from_the_email_header_works_without_cookies(client):
     contest = ContestInfo(1, "codeforces", "2100", "Round", "https://codeforces.com/contest/2100",
                           datetime.now(UTC) + timedelta(hours=1), 7200)
     base_url = str(client.make_url("")).rstrip("/")
-    letter = reminder_email(make_i18n(), Recipient(row.account_id, "en", "UTC"), row, [Reminder(contest, 3600)],
+    letter = reminder_email(make_i18n(), Locale("en", "UTC"), row, [Reminder(contest, 3600)],
                             from_address="contestbell <bell@example.org>", base_url=base_url)
     url = re.fullmatch(r"<(.+)>", letter["List-Unsubscribe"].strip()).group(1)
     assert letter["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
