@@ -22,19 +22,22 @@ from email.policy import EmailPolicy
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid, parseaddr
 from html import escape
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import quote, urlsplit
 
 import aiosmtplib
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tortoise.queryset import QuerySet
 
 from models.account import EmailAddress
+from notify.channel import SENT as DELIVERED
+from notify.channel import Batch, ChannelName, Outgoing, Reminders, Result, failed
 from notify.formatting import local_time, relative, span
 from notify.i18n import speaking
 from notify.ical import contests_calendar
-from notify.messages import ContestInfo, Notice, Recipient, Reminder
+from notify.messages import ContestInfo, Locale, Notice, Reminder
 from notify.zones import zone_of
 
 log = logging.getLogger("contestbell.email")
@@ -121,15 +124,18 @@ def unsubscribe_link(base_url: str, token: str) -> str:
 # who gets mail
 
 
+def receiving() -> QuerySet[EmailAddress]:
+    """The addresses that get mail: confirmed and not unsubscribed (the one place this rule is written)."""
+    return EmailAddress.filter(verified_at__isnull=False, unsubscribed=False).order_by("id")
+
+
 async def email_recipients(account_ids: Iterable[int]) -> dict[int, EmailAddress]:
-    """The address each account's reminders go to: verified and not unsubscribed (one query per 10,000
-    accounts). Accounts without such an address are missing from the answer."""
+    """The first receiving address of each account (one query per 10,000 accounts). Accounts without one are
+    missing from the answer."""
     ids = sorted(set(account_ids))
     found: dict[int, EmailAddress] = {}
     for start in range(0, len(ids), _IDS_PER_QUERY):
-        rows = await EmailAddress.filter(account_id__in=ids[start:start + _IDS_PER_QUERY],
-                                         verified_at__isnull=False, unsubscribed=False).order_by("id")
-        for row in rows:
+        for row in await receiving().filter(account_id__in=ids[start:start + _IDS_PER_QUERY]):
             found.setdefault(row.account_id, row)
     return found
 
@@ -169,10 +175,13 @@ def _footer(unsubscribe: str) -> tuple[str, str]:
 
 
 def _render(letter: _Letter, to: Mailbox, language: str, *, from_address: str, base_url: str, now: datetime,
-            calendar: bytes | None = None, calendar_name: str = "contest.ics") -> EmailMessage:
+            calendar: bytes | None = None, calendar_name: str = "contest.ics",
+            unsubscribe: str | None = None) -> EmailMessage:
+    """`unsubscribe`: the link of the one-click header and the footer (the address's unsubscribe link when not
+    given; a digest brings its own)."""
     if not to.token:
         raise ValueError(f"{to.address} has no token for its unsubscribe link")
-    unsubscribe = unsubscribe_link(base_url, to.token)
+    unsubscribe = unsubscribe or unsubscribe_link(base_url, to.token)
     message = EmailMessage(policy=_POLICY)
     message["Subject"] = " ".join(letter.subject.split())  # a title's line breaks never make headers
     message["From"] = from_address
@@ -206,14 +215,14 @@ def _titles(contests: Sequence[ContestInfo], most: int = 3) -> str:
     return shown + ("; …" if len(contests) > most else "")
 
 
-def reminder_email(i18n: I18n, recipient: Recipient, to: Mailbox, reminders: Sequence[Reminder], *,
+def reminder_email(i18n: I18n, locale: Locale, to: Mailbox, reminders: Sequence[Reminder], *,
                    from_address: str, base_url: str, now: datetime | None = None) -> EmailMessage:
     """One email for the reminders due at one moment for one account: each contest in its zone and
     language, how far away it is, a note when the reminder is late, and the contests as an .ics."""
     if not reminders:
         raise ValueError("a reminder email needs at least one reminder")
     now = now or datetime.now(UTC)
-    zone, language = zone_of(recipient.timezone), recipient.language
+    zone, language = zone_of(locale.timezone), locale.language
     contests = [reminder.contest for reminder in reminders]
     with speaking(i18n, language):
         if len(contests) == 1:
@@ -230,12 +239,12 @@ def reminder_email(i18n: I18n, recipient: Recipient, to: Mailbox, reminders: Seq
                        calendar_name="contest.ics" if len(contests) == 1 else "contests.ics")
 
 
-def notice_email(i18n: I18n, recipient: Recipient, to: Mailbox, notice: Notice, *, from_address: str,
+def notice_email(i18n: I18n, locale: Locale, to: Mailbox, notice: Notice, *, from_address: str,
                  base_url: str, now: datetime | None = None) -> EmailMessage:
     """A contest people were reminded of moved (old and new start in their zone) or was cancelled; the .ics
     updates or cancels the event they may have saved."""
     now = now or datetime.now(UTC)
-    zone, language = zone_of(recipient.timezone), recipient.language
+    zone, language = zone_of(locale.timezone), locale.language
     contest = notice.contest
     with speaking(i18n, language):
         if notice.kind == "moved":
@@ -443,3 +452,48 @@ class EmailSender:
         except (ValueError, aiosmtplib.SMTPNotSupported) as error:  # an address this server cannot take
             return SendResult(ok=False, error=_describe(error))
         return SENT
+
+
+# the channel
+
+
+@dataclass(frozen=True, slots=True)
+class MailAddress:
+    """A receiving address and the token of its unsubscribe links (hashable, unlike the row)."""
+
+    address: str
+    token: str | None = field(repr=False)
+
+
+class EmailChannel:
+    """Reminders and notices to every receiving address of an account; a batch of emails over one connection."""
+
+    name: ClassVar[ChannelName] = ChannelName.EMAIL
+    concurrency = 2
+    batch_size = 50
+
+    def __init__(self, i18n: I18n, sender: EmailSender, base_url: str) -> None:
+        self.i18n, self.sender, self.base_url = i18n, sender, base_url
+
+    async def reachable(self) -> dict[int, tuple[MailAddress, ...]]:
+        found: dict[int, tuple[MailAddress, ...]] = {}
+        for account_id, address, token in await receiving().values_list("account_id", "address", "token"):
+            found[account_id] = (*found.get(account_id, ()), MailAddress(address, token))
+        return found
+
+    def render(self, batch: Batch) -> list[Outgoing]:
+        return [Outgoing(to, self._letter(batch, to)) for to in batch.addresses]
+
+    def _letter(self, batch: Batch, to: MailAddress) -> EmailMessage:
+        options = {"from_address": self.sender.from_address, "base_url": self.base_url, "now": batch.now}
+        if isinstance(batch.content, Reminders):
+            return reminder_email(self.i18n, batch.locale, to, batch.content.items, **options)
+        return notice_email(self.i18n, batch.locale, to, batch.content, **options)
+
+    async def send(self, outgoing: Sequence[Outgoing]) -> list[Result]:
+        return [_as_result(sent) for sent in await self.sender.send([item.payload for item in outgoing])]
+
+
+def _as_result(sent: SendResult) -> Result:
+    """The sender already tried again on new connections: what it could not send has failed."""
+    return DELIVERED if sent.ok else failed(sent.error or "not sent")

@@ -1,6 +1,8 @@
 """The links in emails: confirming an address, and unsubscribing from it in one click (RFC 8058).
 
-Both work without logging in or cookies: the unguessable token in the link is the proof, and each link has its
+A digest has a one-click link of its own that stops digests only (reminders by email keep coming).
+
+All work without logging in or cookies: the unguessable token in the link is the proof, and each link has its
 own (an unsubscribe link never confirms). A GET or HEAD never changes anything (mail scanners open links); the
 pages' buttons, and mail clients' one-click unsubscribe, POST to the same address. A verification link works for
 48 hours, and never subscribes an address that unsubscribed. A token not shaped like ours is an unknown link
@@ -16,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from models.account import EmailAddress
+from notify.digest import DIGEST_UNSUBSCRIBE_PATH
 from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_LINK_LIFETIME, VERIFY_PATH
 from notify.i18n import speaking
 from web.keys import I18N
@@ -36,6 +39,8 @@ def add_email_routes(app: web.Application) -> None:
     app.router.add_post(VERIFY_PATH, verify)
     app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
     app.router.add_post(UNSUBSCRIBE_PATH, unsubscribe)
+    app.router.add_get(DIGEST_UNSUBSCRIBE_PATH, digest_unsubscribe_page)
+    app.router.add_post(DIGEST_UNSUBSCRIBE_PATH, digest_unsubscribe)
 
 
 def page(title: str, paragraphs: list[str], language: str, status: int = 200) -> web.Response:
@@ -161,4 +166,43 @@ def unsubscribed_page(address: EmailAddress, language: str) -> web.Response:
     return page(_("Unsubscribed"), [
         said(_("No more emails from contestbell will come to {address}."), address=address.address),
         said(_("Changed your mind? Send /email {address} to the bot again."), address=address.address),
+    ], language)
+
+
+async def digest_unsubscribe_page(request: web.Request) -> web.Response:
+    """The digest's unsubscribe link (GET, HEAD) only asks: mail scanners open every link in an email."""
+    address = await EmailAddress.by_token(request.match_info["token"])
+    if address is None:
+        return unknown_link(request)
+    language = address.account.language
+    with speaking(request.app[I18N], language):
+        if address.digest_unsubscribed or address.unsubscribed:
+            return digests_stopped_page(address, language)
+        field, value = ONE_CLICK.split("=")
+        return page(_("Stop digests"), [
+            said(_("Stop the contest digests to {address}?"), address=address.address),
+            said(_("Contest reminders by email keep coming: each has its own unsubscribe link.")),
+            button(request, _("Stop digests"), {field: value}),
+        ], language)
+
+
+async def digest_unsubscribe(request: web.Request) -> web.Response:
+    """The digest's one-click target: a POST (body `List-Unsubscribe=One-Click`) stops digests to the address, no
+    questions asked; its reminders by email keep coming."""
+    address = await EmailAddress.by_token(request.match_info["token"])
+    if address is None:
+        return unknown_link(request)
+    if not address.digest_unsubscribed:
+        await EmailAddress.filter(id=address.id).update(digest_unsubscribed=True)
+    language = address.account.language
+    with speaking(request.app[I18N], language):
+        return digests_stopped_page(address, language)
+
+
+def digests_stopped_page(address: EmailAddress, language: str) -> web.Response:
+    if address.unsubscribed:  # nothing comes there any more, digests or reminders
+        return unsubscribed_page(address, language)
+    return page(_("Digests stopped"), [
+        said(_("No more contest digests will come to {address}."), address=address.address),
+        said(_("Contest reminders by email keep coming: each has its own unsubscribe link.")),
     ], language)
