@@ -14,6 +14,8 @@ from aiogram.utils.i18n import I18n
 
 from bot import (
     calendar,
+    digest,
+    discord,
     email,
     errors,
     filters,
@@ -37,7 +39,7 @@ from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
 FEATURES = (linking, start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, email,
-            calendar, snooze, forget, membership, stale)
+            digest, discord, calendar, snooze, forget, membership, stale)
 
 
 def make_bot(token: str, api_base: str) -> Bot:

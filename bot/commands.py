@@ -18,6 +18,8 @@ COMMANDS = (
     ("language", __("Language of the bot")),
     ("settings", __("All settings at a glance")),
     ("email", __("Email reminders: /email you@example.org")),
+    ("digest", __("Email digest: /digest daily 08:00")),
+    ("discord", __("Reminders in a Discord channel too: /discord WEBHOOK_URL")),
     ("calendar", __("Your contests in Google Calendar (iCal feed link)")),
     ("link", __("Sign in on the web with this chat")),
     ("stop", __("Pause all reminders")),

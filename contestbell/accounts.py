@@ -15,6 +15,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from bot.app import make_bot
 from contestbell.settings import Settings
 from contestbell.telegram import mailer
+from notify.discord import DiscordChannel
 from notify.i18n import make_i18n
 from web.app import Accounts
 from web.signin import Provider, SignInOptions, TelegramLogin
@@ -78,5 +79,8 @@ async def web_accounts(settings: Settings) -> AsyncIterator[Accounts]:
             name = BotName(settings)
             stack.push_async_callback(name.close)
             telegram = TelegramLogin(settings.telegram_token, name)
+        i18n = make_i18n()
+        discord = DiscordChannel(i18n, settings.discord_api_base)  # the test message of a webhook added on /account
+        stack.push_async_callback(discord.aclose)
         yield Accounts(settings.secret_key, redis, SignInOptions(providers(settings), telegram),
-                       mailer(settings, make_i18n()))
+                       mailer(settings, i18n), discord)

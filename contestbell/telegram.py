@@ -21,6 +21,7 @@ from bot.webhook import CheckedWebhook
 from contestbell.secret_key import SecretKeyProblem
 from contestbell.settings import Settings
 from notify.addresses import Mailer
+from notify.discord import DiscordChannel
 from notify.email import EmailSender, SmtpServer
 from notify.i18n import make_i18n
 
@@ -73,6 +74,19 @@ async def telegram_bot(settings: Settings, app: web.Application, *, may_poll: bo
     dispatcher = make_dispatcher(i18n)
     dispatcher["email"] = mailer(settings, i18n)
     dispatcher["base_url"] = settings.base_url()  # personal calendar feed links (/calendar)
+    discord = DiscordChannel(i18n, settings.discord_api_base)  # /discord sends its test message through it
+    dispatcher["discord"] = discord
+    try:
+        async with bot_serving(settings, app, dispatcher, bot, may_poll=may_poll):
+            yield
+    finally:
+        await discord.aclose()
+
+
+@asynccontextmanager
+async def bot_serving(settings: Settings, app: web.Application, dispatcher: Dispatcher, bot: Bot, *,
+                      may_poll: bool) -> AsyncIterator[None]:
+    """Updates by webhook when the service has a public URL, else by long polling (where the process may)."""
     if settings.public_url:
         attach_webhook(app, dispatcher, bot, webhook_secret(settings), settings.public_url)
         log.info("Telegram bot: webhook at %s%s", settings.public_url.rstrip("/"), WEBHOOK_PATH)

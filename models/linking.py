@@ -20,6 +20,8 @@ from models.account import (
     Account,
     CalendarAlias,
     Delivery,
+    DigestDelivery,
+    DiscordWebhook,
     EmailAddress,
     LinkToken,
     MergedAccount,
@@ -78,8 +80,10 @@ async def merge_accounts(first_id: int, second_id: int) -> int:
         return first_id
     async with in_transaction():
         older, newer = sorted(await Account.filter(id__in=[first_id, second_id]), key=lambda a: (a.created_at, a.id))
-        for model in (TelegramChat, OAuthIdentity, EmailAddress, VerificationMail, CalendarAlias):
+        for model in (TelegramChat, OAuthIdentity, EmailAddress, VerificationMail, CalendarAlias, DigestDelivery):
             await model.filter(account_id=newer.id).update(account_id=older.id)
+        if not await DiscordWebhook.exists(account_id=older.id):  # the older account's webhook wins
+            await DiscordWebhook.filter(account_id=newer.id).update(account_id=older.id)
         await move_feed_address(older, newer)
         await move_sent_log(older.id, newer.id)
         await MergedAccount.filter(kept_id=newer.id).update(kept_id=older.id)

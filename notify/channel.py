@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from notify.messages import Locale, Notice, Reminder
+from notify.messages import ContestInfo, Locale, Notice, Reminder
 
 
 class ChannelName(StrEnum):
@@ -82,7 +82,16 @@ class Reminders:
     items: tuple[Reminder, ...]
 
 
-Content = Reminders | Notice
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The contests of one digest period (for channels that carry digests: email)."""
+
+    contests: tuple[ContestInfo, ...]
+    schedule: Any  # notify.digest.DigestSchedule
+    due: datetime
+
+
+Content = Reminders | Notice | Digest
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,10 +34,10 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, get_day_names
+from babel.dates import format_date
 
 from notify.email import Mailbox, _both, _Letter, _render
-from notify.formatting import span, zone_label
+from notify.formatting import day_name, span, zone_label
 from notify.i18n import N_, languages, speaking
 from notify.ical import contests_calendar
 from notify.messages import ContestInfo, Locale
@@ -378,7 +378,7 @@ def digest_email(i18n: I18n, locale: Locale, to: Mailbox, contests: Sequence[Con
             subject = _("Contests in the next 7 days: {count}").format(count=len(contests))
             heading = _("Weekly contest digest, {date}").format(date=local_due)
             when = _("This digest comes every week on {weekday} at {time}.").format(
-                weekday=get_day_names("wide", "format", locale=language)[schedule.weekday], time=schedule.time)
+                weekday=day_name(schedule.weekday or 0, language), time=schedule.time)
         else:
             subject = _("Contests in the next 24 hours: {count}").format(count=len(contests))
             heading = _("Daily contest digest, {date}").format(date=local_due)

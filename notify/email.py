@@ -33,7 +33,7 @@ from tortoise.queryset import QuerySet
 
 from models.account import EmailAddress
 from notify.channel import SENT as DELIVERED
-from notify.channel import Batch, ChannelName, Outgoing, Reminders, Result, failed
+from notify.channel import Batch, ChannelName, Digest, Outgoing, Reminders, Result, failed
 from notify.formatting import local_time, relative, span
 from notify.i18n import speaking
 from notify.ical import contests_calendar
@@ -463,6 +463,8 @@ class MailAddress:
 
     address: str
     token: str | None = field(repr=False)
+    id: int = 0
+    digests: bool = True  # not unsubscribed from digests
 
 
 class EmailChannel:
@@ -471,14 +473,17 @@ class EmailChannel:
     name: ClassVar[ChannelName] = ChannelName.EMAIL
     concurrency = 2
     batch_size = 50
+    #: digests (scheduler/digests.py) go out through this channel
+    carries_digests = True
 
     def __init__(self, i18n: I18n, sender: EmailSender, base_url: str) -> None:
         self.i18n, self.sender, self.base_url = i18n, sender, base_url
 
     async def reachable(self) -> dict[int, tuple[MailAddress, ...]]:
         found: dict[int, tuple[MailAddress, ...]] = {}
-        for account_id, address, token in await receiving().values_list("account_id", "address", "token"):
-            found[account_id] = (*found.get(account_id, ()), MailAddress(address, token))
+        for account_id, address, token, row_id, no_digests in await receiving().values_list(
+                "account_id", "address", "token", "id", "digest_unsubscribed"):
+            found[account_id] = (*found.get(account_id, ()), MailAddress(address, token, row_id, not no_digests))
         return found
 
     def render(self, batch: Batch) -> list[Outgoing]:
@@ -486,9 +491,15 @@ class EmailChannel:
 
     def _letter(self, batch: Batch, to: MailAddress) -> EmailMessage:
         options = {"from_address": self.sender.from_address, "base_url": self.base_url, "now": batch.now}
-        if isinstance(batch.content, Reminders):
-            return reminder_email(self.i18n, batch.locale, to, batch.content.items, **options)
-        return notice_email(self.i18n, batch.locale, to, batch.content, **options)
+        content = batch.content
+        if isinstance(content, Reminders):
+            return reminder_email(self.i18n, batch.locale, to, content.items, **options)
+        if isinstance(content, Digest):
+            from notify.digest import digest_email  # the digest module builds on this one
+
+            return digest_email(self.i18n, batch.locale, to, content.contests, content.schedule, content.due,
+                                **options)
+        return notice_email(self.i18n, batch.locale, to, content, **options)
 
     async def send(self, outgoing: Sequence[Outgoing]) -> list[Result]:
         return [_as_result(sent) for sent in await self.sender.send([item.payload for item in outgoing])]

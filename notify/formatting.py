@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_day_names
 
 
 def span(seconds: float) -> str:
@@ -41,3 +41,8 @@ def local_time(moment: datetime, zone: tzinfo, language: str) -> str:
     """'Sat, 11 Oct, 21:35 (Europe/Moscow)' in the chat's language."""
     shown = format_datetime(moment.astimezone(zone), "EEE, d MMM, HH:mm", locale=language)
     return f"{shown} ({zone_label(zone)})"
+
+
+def day_name(weekday: int, language: str) -> str:
+    """The name of a weekday (0 = Monday) in a language: "Monday", "понедельник"."""
+    return get_day_names("wide", "format", locale=language)[weekday]

@@ -61,3 +61,9 @@ def snooze_label(i18n: I18n, language: str, minutes: int) -> str:
 def open_label(i18n: I18n, language: str) -> str:
     with i18n.context(), i18n.use_locale(language):
         return _("Open the contest")
+
+
+def discord_gone_text(i18n: I18n, language: str) -> str:
+    with i18n.context(), i18n.use_locale(language):
+        return _("Discord no longer accepts this chat's webhook (it was deleted or its URL was reset), so reminders "
+                 "stopped going there. Send /discord with a new webhook URL to connect again.")

@@ -1,5 +1,6 @@
 """`/account`: everything about the signed-in person's account in the browser, as the bot has it: settings (the
-same rules and messages as the bot: notify/preferences.py), email addresses, the personal feed address, linked
+same rules and messages as the bot: notify/preferences.py), email addresses and the digest, a Discord webhook
+(checked and tested as /discord does), the personal feed address, linked
 Telegram chats and sign-in identities (the last way in cannot be unlinked), a "Connect Telegram" link, and
 deleting the account. `GET /api/v1/me` is the same account as JSON.
 
@@ -19,11 +20,16 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 from aiohttp_session import get_session
 
-from models.account import Account, EmailAddress, OAuthIdentity, TelegramChat
+from models.account import Account, DiscordWebhook, EmailAddress, OAuthIdentity, TelegramChat
 from models.contest import Site
 from models.linking import Purpose, forget_account, new_link_token, ways_in
 from notify.addresses import Asked, Mailer, Verification, ask_to_confirm, parse_address
+from notify.channel import Result, Verdict
+from notify.digest import DigestError, DigestSchedule, Off, account_fields, explain, parse_digest
+from notify.discord import DiscordChannel, parse_webhook_url, store_webhook
+from notify.formatting import day_name
 from notify.i18n import N_, languages, speaking
+from notify.messages import Locale
 from notify.rules import (
     SettingProblem,
     check_duration_limits,
@@ -44,19 +50,25 @@ from web.signin import SIGN_IN
 log = logging.getLogger("contestbell.web.account")
 
 MAILER = web.AppKey("mailer", Mailer)
+DISCORD = web.AppKey("discord", DiscordChannel)
 #: what a form's outcome says on the next page (the session keeps it for one page)
 FLASH = "flash"
 FEED_PATH = "/calendar/{token}.ics"
 UNITS = (("d", 86400), ("h", 3600), ("m", 60))
 
 
-def add_account_routes(app: web.Application, mailer: Mailer | None) -> None:
+def add_account_routes(app: web.Application, mailer: Mailer | None, discord: DiscordChannel | None = None) -> None:
     if mailer is not None:
         app[MAILER] = mailer
+    if discord is not None:
+        app[DISCORD] = discord
     app.router.add_get("/account", account_page)
     app.router.add_post("/account", save_settings)
     app.router.add_post("/account/email", add_email)
     app.router.add_post("/account/email/remove", remove_email)
+    app.router.add_post("/account/digest", save_digest)
+    app.router.add_post("/account/discord", add_discord)
+    app.router.add_post("/account/discord/remove", remove_discord)
     app.router.add_post("/account/calendar/reset", reset_feed)
     app.router.add_post("/account/unlink", unlink)
     app.router.add_post("/account/delete", delete_account)
@@ -136,6 +148,9 @@ async def account_context(request: web.Request, account: Account) -> dict[str, A
         "common_zones": COMMON_ZONES,
         "emails": await EmailAddress.filter(account_id=account.id).order_by("id"),
         "email_on": MAILER in request.app,
+        "digest": DigestSchedule.from_account(account),
+        "weekdays": [day_name(day, page_language_of(request)) for day in range(7)],
+        "discord": await DiscordWebhook.get_or_none(account_id=account.id),
         "feed_url": request.app[PUBLIC_URL] + FEED_PATH.format(token=await account.calendar_feed_token()),
         "chats": chats,
         "identities": identities,
@@ -253,6 +268,62 @@ def int_field(value: Any) -> int:
     return int(value)
 
 
+# the digest and Discord
+
+
+async def save_digest(request: web.Request) -> web.Response:
+    """The form's three fields become what the bot's /digest takes, read by the same rule."""
+    account = await the_account(request)
+    form = await checked_form(request)
+    frequency, weekday, time = (str(form.get(name, ""))[:16] for name in ("frequency", "weekday", "time"))
+    typed = "off" if frequency == "off" else f"{frequency} {weekday if frequency == 'weekly' else ''} {time}"
+    setting = parse_digest(typed)
+    if isinstance(setting, DigestError):
+        with speaking(request.app[I18N], page_language_of(request)):
+            await flash(request, explain(setting))
+        raise web.HTTPSeeOther("/account#digest")
+    await Account.filter(id=account.id).update(**account_fields(setting))
+    if isinstance(setting, Off):
+        await flash(request, N_("Digest off: no more digest emails. Reminders are unchanged."))
+    else:
+        await EmailAddress.filter(account_id=account.id).update(digest_unsubscribed=False)
+        await flash(request, N_("Saved: the digest comes {when}."), when=str(setting))
+    raise web.HTTPSeeOther("/account#digest")
+
+
+async def add_discord(request: web.Request) -> web.Response:
+    account = await the_account(request)
+    form = await checked_form(request)
+    address = parse_webhook_url(str(form.get("url", "")))
+    discord = request.app.get(DISCORD)
+    if address is None:
+        await flash(request, N_("That is not a Discord webhook address. Nothing changed."))
+    elif discord is None:
+        await flash(request, N_("Discord is not available on this server right now. Nothing changed."))
+    else:
+        result = await discord.send_test(address, Locale(account.language, account.timezone))
+        if result.sent:
+            await store_webhook(account.id, address)
+        await flash(request, discord_message(result))
+    raise web.HTTPSeeOther("/account#discord")
+
+
+def discord_message(result: Result) -> str:
+    if result.verdict is Verdict.GONE:
+        return N_("Discord does not know this webhook (deleted, or the URL is incomplete). Nothing changed.")
+    if not result.sent:
+        return N_("Discord did not take the test message, so nothing changed. Try again in a while.")
+    return N_("Connected: a test message went to the Discord channel, and reminders will go there too.")
+
+
+async def remove_discord(request: web.Request) -> web.Response:
+    account = await the_account(request)
+    await checked_form(request)
+    await DiscordWebhook.filter(account_id=account.id).delete()
+    await flash(request, N_("Discord removed: reminders no longer go there."))
+    raise web.HTTPSeeOther("/account#discord")
+
+
 # feed, unlinking, deleting
 
 
@@ -335,5 +406,7 @@ async def account_json(request: web.Request, account: Account) -> dict[str, Any]
         "emails": [{"address": e.address, "verified": e.verified_at is not None} for e in emails],
         "identities": [{"provider": i.provider, "subject": i.subject, "email": i.email} for i in identities],
         "calendar_url": request.app[PUBLIC_URL] + FEED_PATH.format(token=await account.calendar_feed_token()),
+        "digest": str(DigestSchedule.from_account(account) or "off"),
+        "discord": await DiscordWebhook.filter(account_id=account.id).exists(),
     }
 

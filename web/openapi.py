@@ -92,7 +92,8 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["id", "timezone", "language", "sites", "reminders", "include", "exclude", "min_duration",
-                     "max_duration", "paused", "telegram", "emails", "identities", "calendar_url"],
+                     "max_duration", "paused", "telegram", "emails", "identities", "calendar_url", "digest",
+                     "discord"],
         "properties": {
             "id": {"type": "integer"},
             "timezone": {"type": "string", "description": "an IANA zone (Europe/Berlin) or a fixed offset (UTC+03:00)"},
@@ -119,6 +120,9 @@ SCHEMAS: dict[str, Schema] = {
                                "email": nullable("string")},
             }},
             "calendar_url": {"type": "string", "format": "uri", "description": "the personal iCal feed"},
+            "digest": {"type": "string", "description": "the email digest as /digest takes it: \"daily 08:00\", "
+                                                        "\"weekly mon 18:30\" or \"off\""},
+            "discord": {"type": "boolean", "description": "whether reminders also go to a Discord webhook"},
         },
     },
     "Error": {

@@ -65,7 +65,8 @@ async def csrf_of(browser: aiohttp.ClientSession, path: str = "/account") -> str
 
 
 @asynccontextmanager
-async def accounts_site(*, secure: bool = False, mailer: Any = None, redis: Any = None) -> AsyncIterator[AccountsSite]:
+async def accounts_site(*, secure: bool = False, mailer: Any = None, redis: Any = None,
+                        discord: Any = None) -> AsyncIterator[AccountsSite]:
     provider, github, telegram = OIDCProvider(), FakeGitHub(), FakeTelegram(username=BOT_NAME)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -84,7 +85,7 @@ async def accounts_site(*, secure: bool = False, mailer: Any = None, redis: Any 
                                 github_url=github_base, github_api=github_base)),
             telegram=TelegramLogin(TOKEN, bot_name))
         public = ("https://bell.example.org" if secure else base)
-        app = make_web_app(public_url=public, accounts=Accounts(SESSION_SECRET, redis, options, mailer))
+        app = make_web_app(public_url=public, accounts=Accounts(SESSION_SECRET, redis, options, mailer, discord))
         dispatcher = make_dispatcher(make_i18n())
         dispatcher["base_url"] = base
         attach_webhook(app, dispatcher, bot, SECRET)
