@@ -36,6 +36,7 @@ async def test_existing_addresses_keep_their_state(db_url):
         confirmed = await EmailAddress.by_token(CONFIRMED_TOKEN)
         assert confirmed.address == "confirmed@example.org" and confirmed.verified_at is not None
         assert (confirmed.verify_token, confirmed.verify_sent_at) == (None, None)
+        assert confirmed.digest_unsubscribed is False  # 0004: digests off until asked for, never unsubscribed
         assert list(await email_recipients([1, 2])) == [1]
 
         pending = await EmailAddress.by_token(PENDING_TOKEN)  # its unsubscribe link still works

@@ -21,6 +21,7 @@ from scheduler.dispatch import ReminderRun
 from scheduler.fetch_kicks import new_scheduler
 from scheduler.reminder_clock import ReminderClock
 from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.processes import wait_until
 
 
 def now() -> datetime:
@@ -85,7 +86,11 @@ async def test_reminder_arrives_within_two_seconds_of_its_due_moment(clocks):
     assert "Codeforces Round 3000 (Div. 2)" in message.text and "in 10 min" in message.text
     buttons = message.buttons()
     assert buttons[0]["callback_data"].startswith("snooze:") and buttons[1]["url"] == round_.url
-    assert await Delivery.filter(status="sent", account__telegram_chats__chat_id=101).count() == 1
+
+    async def settled() -> bool:
+        return await Delivery.filter(status="sent", account__telegram_chats__chat_id=101).count() == 1
+
+    await wait_until(settled, 5, "the reminder to be marked sent")
 
 
 async def test_reminders_due_together_go_out_as_one_message(clocks):
