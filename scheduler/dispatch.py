@@ -161,20 +161,16 @@ class SentLog:
 
     async def _claim(self, parcels: list[Parcel]) -> list[list[int]]:
         token, now = str(uuid.uuid4()), utcnow()
-        new = [Delivery(account_id=parcel.account_id, contest_id=row.contest_id, channel=parcel.channel,
-                        kind=row.kind, offset_seconds=row.offset, contest_start=row.contest_start, due_at=row.due,
-                        status=DeliveryStatus.CLAIMED, claimed_by=token, claimed_at=now)
-               for parcel in parcels for row in parcel.rows if row.planned_id is None]
+        new = [(parcel.account_id, row.contest_id, str(parcel.channel), str(row.kind), row.offset, row.contest_start,
+                row.due) for parcel in parcels for row in parcel.rows if row.planned_id is None]
         planned = [row.planned_id for parcel in parcels for row in parcel.rows if row.planned_id is not None]
-        if new:
-            await Delivery.bulk_create(new, ignore_conflicts=True, batch_size=BATCH)
+        claimed = await insert_claimed(new, token, now) if new else []
         if planned:
             await Delivery.filter(id__in=planned, status=DeliveryStatus.PLANNED).update(
                 status=DeliveryStatus.CLAIMED, claimed_by=token, claimed_at=now)
-        claimed = await Delivery.filter(claimed_by=token).values_list(
-            "id", "account_id", "contest_id", "channel", "kind", "offset_seconds")
+            claimed += [(row_id, "planned", row_id) for row_id in await Delivery.filter(
+                claimed_by=token, id__in=planned).values_list("id", flat=True)]
         ids = {tuple(key): row_id for row_id, *key in claimed}
-        ids.update({("planned", row_id): row_id for row_id, *_ in claimed})
         return [[ids.get(row_key(parcel, row), 0) for row in parcel.rows] for parcel in parcels]
 
     async def _settle(self, items: list[tuple[list[int], DeliveryStatus, str | None]]) -> list[None]:
@@ -192,6 +188,36 @@ def row_key(parcel: Parcel, row: Row) -> tuple[object, ...]:
     if row.planned_id is not None:
         return ("planned", row.planned_id)
     return (parcel.account_id, row.contest_id, parcel.channel, row.kind, row.offset)
+
+
+NewRow = tuple[int, int, str, str, int, datetime, datetime]  # account, contest, channel, kind, offset, start, due
+
+#: PostgreSQL: the rows in, and back those this statement inserted (a row another run wrote first is left out)
+CLAIM_SQL = """
+INSERT INTO delivery (account_id, contest_id, channel, kind, offset_seconds, contest_start, due_at, status,
+                      claimed_by, claimed_at)
+SELECT account_id, contest_id, channel, kind, offset_seconds, contest_start, due_at, 'claimed', $8, $9
+FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[])
+     AS new (account_id, contest_id, channel, kind, offset_seconds, contest_start, due_at)
+ON CONFLICT DO NOTHING
+RETURNING id, account_id, contest_id, channel, kind, offset_seconds
+"""
+
+
+async def insert_claimed(rows: list[NewRow], token: str, now: datetime) -> list[tuple[object, ...]]:
+    """Insert the rows as claimed by `token`, skipping any that exist; the ones inserted, with their ids first.
+    On PostgreSQL one statement does it all; elsewhere an INSERT, then a SELECT of the token's rows."""
+    db = Delivery._meta.db
+    if db.capabilities.dialect == "postgres":
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        found = await db.execute_query_dict(CLAIM_SQL, [*columns, token, now])  # fetches what RETURNING gives
+        return [tuple(record.values()) for record in found]
+    await Delivery.bulk_create([
+        Delivery(account_id=account, contest_id=contest, channel=channel, kind=kind, offset_seconds=offset,
+                 contest_start=start, due_at=due, status=DeliveryStatus.CLAIMED, claimed_by=token, claimed_at=now)
+        for account, contest, channel, kind, offset, start, due in rows], ignore_conflicts=True, batch_size=BATCH)
+    return list(await Delivery.filter(claimed_by=token).values_list(
+        "id", "account_id", "contest_id", "channel", "kind", "offset_seconds"))
 
 
 async def mark(ids: Sequence[int], status: DeliveryStatus, now: datetime, error: str | None = None) -> None:

@@ -96,8 +96,7 @@ class FakeTelegram:
             return web.json_response(capture_json("telegram/error_401_unauthorized_2023-08-21_body.json"),
                                      status=401)
         method = request.match_info["method"]
-        form = await request.post()
-        params = {key: decode(value) for key, value in form.items() if isinstance(value, str)}
+        params = await parameters_of(request)
         if method != "getUpdates":
             self.calls.append(Call(method, params))
         if self.failures.get(method):
@@ -152,6 +151,15 @@ class FakeTelegram:
         while not self.updates.empty():
             batch.append(self.updates.get_nowait())
         return [{**update, "update_id": update.get("update_id") or next(self._update_ids)} for update in batch]
+
+
+async def parameters_of(request: web.Request) -> dict[str, Any]:
+    """A method's parameters, sent as JSON (as the reminder sender does) or as a form (as aiogram does)."""
+    if request.content_type == "application/json":
+        body = await request.json()
+        return body if isinstance(body, dict) else {}
+    form = await request.post()
+    return {key: decode(value) for key, value in form.items() if isinstance(value, str)}
 
 
 def error_body(body: dict[str, Any]) -> dict[str, Any]:
