@@ -49,6 +49,7 @@ from scheduler.dispatch import ReminderRun
 from scheduler.fetch_kicks import new_scheduler
 from scheduler.plan import Plan, plan_reminders
 from scheduler.reminder_clock import ReminderClock
+from tests.captures import FIXTURES
 from tests.fake_telegram import TOKEN
 
 REPO = Path(__file__).resolve().parents[1]
@@ -206,18 +207,18 @@ def run_before(revision: str, arguments: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="contestbell-before-") as tree:
         archive = subprocess.run(["git", "archive", revision], cwd=REPO, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
-        for name in ("fanout.py", "limits.py"):
-            shutil.copy(REPO / "bench" / name, Path(tree) / "bench" / name)
-        print(f"== before the redesign ({revision})", flush=True)
-        subprocess.run([sys.executable, "-m", "bench.fanout", "--no-before", *arguments], cwd=tree, check=False,
-                       env={**os.environ, "PYTHONPATH": tree})
+        for name in ("bench/fanout.py", "bench/limits.py", "tests/fake_telegram.py"):  # the same harness
+            shutil.copy(REPO / name, Path(tree) / name)
+        label = f"--label=before the redesign ({revision})"
+        subprocess.run([sys.executable, "-m", "bench.fanout", "--no-before", label, *arguments], cwd=tree,
+                       check=False, env={**os.environ, "PYTHONPATH": tree, "CONTESTBELL_FIXTURES": str(FIXTURES)})
 
 
 async def everything(arguments: argparse.Namespace) -> None:
     logging.getLogger("apscheduler").setLevel(logging.CRITICAL)  # the fan-out cut off at the end is expected
     logging.getLogger("notify.telegram").setLevel(logging.ERROR)  # a 429 is counted, not logged
     parts = set(arguments.only.split(","))
-    print(f"== now ({load()})", flush=True)
+    print(f"== {arguments.label} ({load()})", flush=True)
     if "planning" in parts:
         await planning(arguments.accounts, arguments.contests)
     if "digests" in parts:
@@ -238,6 +239,7 @@ if __name__ == "__main__":
     parser.add_argument("--only", default="planning,digests,lifted,limited")
     parser.add_argument("--before", default=BEFORE, help="the revision to compare with (default: before issue 11)")
     parser.add_argument("--no-before", dest="before", action="store_const", const=None)
+    parser.add_argument("--label", default="after the redesign", help=argparse.SUPPRESS)
     given = parser.parse_args()
     uvloop.run(everything(given))
     if given.before:

@@ -31,9 +31,9 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     #: what Telegram allows as a webhook secret: 1 to 256 of A-Z, a-z, 0-9, _ and -
     telegram_webhook_secret: str | None = Field(None, repr=False, pattern=r"^[A-Za-z0-9_-]{1,256}$")
-    #: messages per second for the whole bot: Telegram allows about 30; a little under it keeps clear of 429
-    #: when requests bunch up on the way; 0 lifts the limit (benchmarks)
-    telegram_rate: float = Field(29.0, ge=0)
+    #: Telegram's limit for the whole bot: messages in any one second (the limiter keeps its own safety margin,
+    #: notify/limits.py); 0 lifts the limit (benchmarks)
+    telegram_rate: float = Field(30.0, ge=0)
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_user: str | None = None
