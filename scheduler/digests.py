@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from models.account import Account, DigestDelivery
+from models.account import DigestDelivery
 from models.contest import Contest
 from models.selection import ContestFilter
 from notify.channel import Batch, Channel, DeliveryStatus, Digest, Outgoing
@@ -31,7 +31,7 @@ from notify.digest import DigestSchedule, due_after, period_of, window_of
 from notify.messages import ContestInfo, Locale
 from notify.preferences import COLUMNS, BadPreferences, read_preferences
 from scheduler.dispatch import rendered, send_with_retries
-from scheduler.plan import SkippedAccounts, contest_info
+from scheduler.plan import SkippedAccounts, contest_info, selection_of, unpaused_accounts
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,8 @@ async def digest_readers(channel: Channel, skipped: SkippedAccounts | None = Non
     skipped = skipped or SkippedAccounts()
     reach = {account: tuple(a for a in addresses if getattr(a, "digests", True))
              for account, addresses in (await channel.reachable()).items()}
-    query = Account.filter(paused=False, digest__isnull=False).values(*DIGEST_COLUMNS)
     readers = []
-    for row in await Account._meta.db.execute_query_dict(query.sql(params_inline=True)):
+    for row in await unpaused_accounts(DIGEST_COLUMNS, digest__isnull=False):
         if not reach.get(row["id"]):
             continue
         schedule = DigestSchedule.from_account(row)
@@ -84,10 +83,8 @@ async def digest_readers(channel: Channel, skipped: SkippedAccounts | None = Non
         except BadPreferences as problem:
             skipped.skip(row["id"], str(problem))
             continue
-        selection = ContestFilter.of_settings(settings.sites, settings.include, settings.exclude,
-                                              settings.min_duration, settings.max_duration)
         readers.append(DigestReader(settings.account_id, Locale(settings.language, settings.timezone), schedule,
-                                    selection, reach[row["id"]]))
+                                    selection_of(settings), reach[row["id"]]))
     return readers
 
 

@@ -20,7 +20,7 @@ from models.contest import Contest
 from models.selection import ContestFilter
 from notify.channel import Channel, ChannelName, DeliveryKind, DeliveryStatus
 from notify.messages import ContestInfo, Locale
-from notify.preferences import COLUMNS, BadPreferences, read_preferences
+from notify.preferences import COLUMNS, BadPreferences, Preferences, read_preferences
 
 #: reminders are planned for contests starting within this horizon (the longest offset allowed is 7 days)
 HORIZON = timedelta(days=8)
@@ -96,11 +96,17 @@ class SkippedAccounts:
         self._reasons.pop(account_id, None)
 
 
-async def unpaused_accounts() -> list[dict[str, Any]]:
-    """The planning columns of every unpaused account as the database holds them: JSON is decoded row by row
-    later, so one broken value cannot fail the query for everyone."""
-    query = Account.filter(paused=False).values(*COLUMNS)
+async def unpaused_accounts(columns: Iterable[str] = COLUMNS, **conditions: Any) -> list[dict[str, Any]]:
+    """The planning columns of every unpaused account (that meets `conditions`) as the database holds them: JSON
+    is decoded row by row later, so one broken value cannot fail the query for everyone."""
+    query = Account.filter(paused=False, **conditions).values(*columns)
     return await Account._meta.db.execute_query_dict(query.sql(params_inline=True))
+
+
+def selection_of(settings: Preferences) -> ContestFilter:
+    """The contests an account's settings let through."""
+    return ContestFilter.of_settings(settings.sites, settings.include, settings.exclude, settings.min_duration,
+                                     settings.max_duration)
 
 
 Reach = dict[ChannelName, dict[int, tuple[Any, ...]]]  # channel -> account -> addresses
@@ -135,8 +141,7 @@ async def load_groups(channels: Iterable[Channel], skipped: SkippedAccounts | No
         skipped.planned(settings.account_id)
         subscriber = Subscriber(settings.account_id, Locale(settings.language, settings.timezone), addresses)
         subscribers[settings.account_id] = subscriber
-        selection = ContestFilter.of_settings(settings.sites, settings.include, settings.exclude,
-                                              settings.min_duration, settings.max_duration)
+        selection = selection_of(settings)
         for offset in settings.offsets:
             groups[offset][selection].append(subscriber)
     return groups, subscribers

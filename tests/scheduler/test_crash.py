@@ -31,18 +31,33 @@ async def subscribers(count: int) -> None:
                                     for i in ids], batch_size=1000)
 
 
-@pytest.mark.parametrize("kill_after", [40, 1200])
-async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice(db, redis_url, tmp_path, kill_after):
-    await subscribers(PEOPLE)
+async def one_contest_for(people: int) -> None:
+    """`people` subscribers of one contest whose 10-minute reminders fall due in about 8 s."""
+    await subscribers(people)
     start = datetime.now(UTC) + timedelta(seconds=600 + 8)
     await Contest.create(site_id="codeforces", key="5000", title="Codeforces Round 5000", url="https://x",
                          start=start, end=start + timedelta(hours=2), duration=7200)
+
+
+def slow_telegram() -> FakeTelegram:
+    """The fake Bot API taking 3 ms a message, so the fan-out lasts long enough to be cut off."""
     fake = FakeTelegram()
     fake.send_delay = 0.003
+    return fake
+
+
+def scheduler_env(db: str, redis_url: str, api: TestServer) -> dict[str, str]:
+    return contestbell_env(database_url=db, redis_url=redis_url, sites="none", telegram_token=TOKEN,
+                           telegram_api_base=str(api.make_url("")).rstrip("/"), telegram_rate="0")
+
+
+@pytest.mark.parametrize("kill_after", [40, 1200])
+async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice(db, redis_url, tmp_path, kill_after):
+    await one_contest_for(PEOPLE)
+    fake = slow_telegram()
     log = tmp_path / "scheduler.log"
     async with TestServer(fake.app, host="127.0.0.1") as api:
-        env = contestbell_env(database_url=db, redis_url=redis_url, sites="none", telegram_token=TOKEN,
-                              telegram_api_base=str(api.make_url("")).rstrip("/"), telegram_rate="0")
+        env = scheduler_env(db, redis_url, api)
         with running("scheduler", env=env, log=log) as first:
             await fake.wait_for(count=kill_after, timeout=40)
             first.send_signal(signal.SIGKILL)
@@ -73,16 +88,11 @@ async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice(db, redis_ur
 
 
 async def test_sigterm_mid_fan_out_finishes_what_it_claimed_and_reports_none(db, redis_url, tmp_path):
-    await subscribers(PEOPLE)
-    start = datetime.now(UTC) + timedelta(seconds=600 + 8)
-    await Contest.create(site_id="codeforces", key="5001", title="Codeforces Round 5001", url="https://x",
-                         start=start, end=start + timedelta(hours=2), duration=7200)
-    fake = FakeTelegram()
-    fake.send_delay = 0.003
+    await one_contest_for(PEOPLE)
+    fake = slow_telegram()
     log = tmp_path / "scheduler.log"
     async with TestServer(fake.app, host="127.0.0.1") as api:
-        env = contestbell_env(database_url=db, redis_url=redis_url, sites="none", telegram_token=TOKEN,
-                              telegram_api_base=str(api.make_url("")).rstrip("/"), telegram_rate="0")
+        env = scheduler_env(db, redis_url, api)
         with running("scheduler", env=env, log=log) as first:
             await fake.wait_for(count=200, timeout=40)
             first.send_signal(signal.SIGTERM)
