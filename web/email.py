@@ -11,6 +11,7 @@ without asking the database. Pages speak the account's language; everything show
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 
@@ -152,14 +153,21 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
 
 async def unsubscribe(request: web.Request) -> web.Response:
     """The one-click target: a POST (body `List-Unsubscribe=One-Click`) unsubscribes, no questions asked."""
+    return await stop_at_link(request, "unsubscribed", unsubscribed_page)
+
+
+async def stop_at_link(request: web.Request, flag: str,
+                       shown: Callable[[EmailAddress, str], web.Response]) -> web.Response:
+    """Set `flag` on the address of the link's token (once), then show what stopped, in the account's language."""
     address = await EmailAddress.by_token(request.match_info["token"])
     if address is None:
         return unknown_link(request)
-    if not address.unsubscribed:
-        await EmailAddress.filter(id=address.id).update(unsubscribed=True)
+    if not getattr(address, flag):
+        await EmailAddress.filter(id=address.id).update(**{flag: True})
+        setattr(address, flag, True)
     language = address.account.language
     with speaking(request.app[I18N], language):
-        return unsubscribed_page(address, language)
+        return shown(address, language)
 
 
 def unsubscribed_page(address: EmailAddress, language: str) -> web.Response:
@@ -189,14 +197,7 @@ async def digest_unsubscribe_page(request: web.Request) -> web.Response:
 async def digest_unsubscribe(request: web.Request) -> web.Response:
     """The digest's one-click target: a POST (body `List-Unsubscribe=One-Click`) stops digests to the address, no
     questions asked; its reminders by email keep coming."""
-    address = await EmailAddress.by_token(request.match_info["token"])
-    if address is None:
-        return unknown_link(request)
-    if not address.digest_unsubscribed:
-        await EmailAddress.filter(id=address.id).update(digest_unsubscribed=True)
-    language = address.account.language
-    with speaking(request.app[I18N], language):
-        return digests_stopped_page(address, language)
+    return await stop_at_link(request, "digest_unsubscribed", digests_stopped_page)
 
 
 def digests_stopped_page(address: EmailAddress, language: str) -> web.Response:
