@@ -41,6 +41,8 @@ class Contest:
     start: datetime
     duration: int
     kind: str | None = None
+    #: what else the site says that people may want (CTFtime: format, onsite, weight): short JSON-able values
+    details: dict[str, Any] | None = field(default=None, hash=False)
     end: datetime = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +65,7 @@ class Contest:
             "end": iso_z(self.end),
             "duration": self.duration,
             "kind": self.kind,
+            **({"details": self.details} if self.details else {}),
         }
 
 

@@ -24,8 +24,9 @@ MISSES_TO_CANCEL = 2
 BATCH = 500
 #: the PostgreSQL advisory lock that orders the change stream (any number no other lock of ours uses)
 CHANGE_STREAM_LOCK = 0x63_62_63_68
-_KNOWN_FIELDS = ("id", "key", "title", "url", "start", "duration", "kind", "cancelled", "misses")
-_UPDATED_FIELDS = ["title", "url", "start", "end", "duration", "kind", "cancelled", "misses", "updated_at"]
+_KNOWN_FIELDS = ("id", "key", "title", "url", "start", "duration", "kind", "details", "cancelled", "misses")
+_UPDATED_FIELDS = ["title", "url", "start", "end", "duration", "kind", "details", "cancelled", "misses",
+                   "updated_at"]
 
 
 class ShrunkFetch(FetchError):
@@ -43,6 +44,7 @@ class Known:
     start: datetime
     duration: int
     kind: str | None
+    details: dict[str, Any] | None
     cancelled: bool
     misses: int
 
@@ -103,6 +105,7 @@ def needs_write(known: Known, fetched: Fetched) -> bool:
     return (
         known.misses != 0 or known.cancelled or known.start != fetched.start or known.title != fetched.title
         or known.duration != fetched.duration or known.url != fetched.url or known.kind != fetched.kind
+        or known.details != fetched.details
     )
 
 
@@ -149,7 +152,7 @@ async def upsert(site: str, contests: Sequence[Fetched]) -> None:
     use it as the event's revision."""
     rows = [
         Contest(site_id=site, key=c.key, title=c.title, url=c.url, start=c.start, end=c.end,
-                duration=c.duration, kind=c.kind, cancelled=False, misses=0)
+                duration=c.duration, kind=c.kind, details=c.details, cancelled=False, misses=0)
         for c in contests
     ]
     if rows:

@@ -19,6 +19,11 @@ class Site(Model):
     last_success = fields.DatetimeField(null=True)
     consecutive_failures = fields.IntField(default=0)
     last_error = fields.TextField(null=True)
+    #: the source that fetches this site: None for a site fetched on its own (a module in fetchers/ or an iCalendar
+    #: feed), "clist" for a site read from the clist.by upstream
+    source = fields.CharField(max_length=40, null=True)
+    #: False for a row that only holds a source's fetch health (clist itself): it is not a site people pick
+    listed = fields.BooleanField(default=True)
 
     contests: fields.ReverseRelation[Contest]
 
@@ -41,6 +46,8 @@ class Contest(Model):
     end = fields.DatetimeField()
     duration = fields.IntField()
     kind = fields.CharField(max_length=64, null=True)
+    #: what else the site says about the contest (CTFtime: format, onsite, weight, location), shown as is
+    details = fields.JSONField(null=True)
     cancelled = fields.BooleanField(default=False)
     #: successful fetches in a row that did not list this (future) contest, 2 cancel it
     misses = fields.SmallIntField(default=0)
