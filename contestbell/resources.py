@@ -16,6 +16,7 @@ from fetchers.health import ensure_sites
 from fetchers.http import SiteClient, new_session
 from fetchers.pipeline import FetchContext
 from fetchers.registry import all_sites
+from models.catalog import listed_sites
 from models.db import database
 
 
@@ -31,6 +32,7 @@ async def open_database(settings: Settings) -> AsyncIterator[None]:
         path.parent.mkdir(parents=True, exist_ok=True)
     async with database(settings.database_url):
         await ensure_sites(site.info for site in all_sites().values())
+        await listed_sites()  # fills the display names that message texts use
         yield
 
 
