@@ -21,8 +21,8 @@ from contestbell import resources
 from contestbell.secret_key import SecretKeyProblem, secret_key
 from contestbell.settings import Settings
 from fetchers.contest import Contest, ParseError, load_json
-from fetchers.ingest import ShrunkFetch, ingest
-from fetchers.pipeline import SITE_FAULTS, fetch_and_ingest
+from fetchers.ingest import ShrunkFetch
+from fetchers.pipeline import SITE_FAULTS, fetch_and_ingest, ingest_source
 from fetchers.registry import SiteModule, UnknownSite, all_sites, get_site, selected_sites
 
 
@@ -73,7 +73,7 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     async with resources.open_database(settings), resources.event_bus(settings) as bus:
         try:
-            report = await ingest(site.slug, contests, now)
+            report = await ingest_source(site, contests, now)
         except ShrunkFetch as error:
             raise UsageError(f"{site.slug}: {error}") from error
         if report.changes:
@@ -159,11 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
+        resources.use_configured_sources(settings)
         result = args.handler(settings, args)
         return uvloop.run(result) if asyncio.iscoroutine(result) else result
     except ValidationError as error:
         first = error.errors()[0]
-        return fail(f"bad setting CONTESTBELL_{str(first['loc'][0]).upper()}: {first['msg']}")
+        where = f"CONTESTBELL_{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
+        return fail(f"bad setting {where}: {first['msg'].removeprefix('Value error, ')}")
     except (UsageError, UnknownSite, ParseError, resources.SetupError, SecretKeyProblem) as error:
         return fail(str(error))
     except KeyboardInterrupt:

@@ -15,13 +15,32 @@ from fetchers.events import EventBus, make_bus
 from fetchers.health import ensure_sites
 from fetchers.http import SiteClient, new_session
 from fetchers.pipeline import FetchContext
-from fetchers.registry import all_sites
+from fetchers.registry import SiteModule, all_sites, clist_source, configure_sources
 from models.catalog import listed_sites
 from models.db import database
 
 
 class SetupError(RuntimeError):
     """The process cannot start with these settings; the message says what to change."""
+
+
+def configured_sources(settings: Settings) -> list[SiteModule]:
+    """The operator's sources: iCalendar feeds, and clist.by when its credentials are set."""
+    sources: list[SiteModule] = []
+    if settings.ical_sources.strip():
+        from fetchers.feeds import feed_sources  # the iCalendar reader only for those who list feeds
+
+        sources.extend(feed_sources(settings.ical_sources))
+    if settings.clist_username and settings.clist_api_key:
+        sources.append(clist_source(settings.clist_username, settings.clist_api_key))
+    return sources
+
+
+def use_configured_sources(settings: Settings) -> None:
+    try:
+        configure_sources(configured_sources(settings))
+    except ValueError as error:
+        raise SetupError(str(error)) from error
 
 
 @asynccontextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite://var/contestbell.sqlite3"
@@ -52,14 +52,33 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     #: where Discord webhooks are called (a stored webhook is only its id and token): a test double's address
     discord_api_base: str = "https://discord.com"
+    #: iCalendar feeds read as sites: `slug|Display name|https://…/feed.ics`, comma-separated
+    ical_sources: str = ""
+    #: clist.by API v4 credentials: with both set, every clist resource not fetched natively becomes a site
+    clist_username: str | None = None
+    clist_api_key: str | None = Field(None, repr=False)
 
     @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", "telegram_token",
                      "telegram_webhook_secret", "smtp_host", "smtp_user", "smtp_password", "smtp_from", "secret_key",
                      "oidc_issuer", "oidc_client_id", "oidc_client_secret", "github_client_id", "github_client_secret",
-                     mode="before")
+                     "clist_username", "clist_api_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("ical_sources")
+    @classmethod
+    def _readable_feed_list(cls, value: str) -> str:
+        from fetchers.feeds import feed_sources  # the iCalendar reader only for those who list feeds
+
+        feed_sources(value)  # raises BadFeedList (a ValueError) naming the entry
+        return value
+
+    @model_validator(mode="after")
+    def _clist_needs_both(self) -> Settings:
+        if bool(self.clist_username) != bool(self.clist_api_key):
+            raise ValueError("CONTESTBELL_CLIST_USERNAME and CONTESTBELL_CLIST_API_KEY go together: set both or none")
+        return self
 
     def base_url(self) -> str:
         """Where links in messages point: the public URL, else this process's own address."""

@@ -10,7 +10,7 @@ from fetchers.contest import Contest, SiteInfo
 from fetchers.http import SiteClient
 
 SITE = SiteInfo("codeforces-gym", "Codeforces Gym", "https://codeforces.com/gyms", every=timedelta(hours=1),
-                request_gap=2.0)
+                request_gap=2.0, resource="codeforces.com/gyms")
 API = "https://codeforces.com/api/contest.list?gym=true"
 
 

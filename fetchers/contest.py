@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 
 class ParseError(ValueError):
@@ -20,6 +21,10 @@ class SiteInfo:
 
     `response` says how a saved or fetched body is handed to `parse()`: decoded JSON or text.
     `request_gap` is the least time in seconds between two requests to the site's host.
+    `resource` is the name clist.by gives the site when it is not the home page's host without `www.`
+    (`codeforces.com/gyms`): contests clist lists under a site we fetch ourselves are skipped.
+    `source` names the source that fetches the site when it is not fetched on its own (sites read from clist), and
+    `listed` is False for a source that is not itself a site people pick (clist).
     """
 
     slug: str
@@ -28,6 +33,14 @@ class SiteInfo:
     every: timedelta = timedelta(minutes=30)
     response: Literal["json", "text"] = "json"
     request_gap: float = 0.0
+    resource: str = ""
+    source: str | None = None
+    listed: bool = True
+
+    def upstream_resource(self) -> str:
+        """The site's name on clist.by: `resource`, else the home page's host without `www.`."""
+        host = (urlsplit(self.url).hostname or "").removeprefix("www.")
+        return self.resource or host
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from tortoise.expressions import F
+
 from fetchers.contest import SiteInfo
 from models.contest import Site
 
@@ -12,10 +14,13 @@ from models.contest import Site
 async def ensure_sites(infos: Iterable[SiteInfo]) -> None:
     """Create or refresh the Site row of every known site module (health columns are kept)."""
     rows = [
-        Site(slug=i.slug, name=i.name, url=i.url, every_seconds=int(i.every.total_seconds())) for i in infos
+        Site(slug=i.slug, name=i.name, url=i.url, every_seconds=int(i.every.total_seconds()), source=i.source,
+             listed=i.listed)
+        for i in infos
     ]
     if rows:
-        await Site.bulk_create(rows, on_conflict=["slug"], update_fields=["name", "url", "every_seconds"])
+        await Site.bulk_create(rows, on_conflict=["slug"],
+                               update_fields=["name", "url", "every_seconds", "source", "listed"])
 
 
 async def record_try(slug: str, now: datetime) -> None:
@@ -36,3 +41,15 @@ async def record_failure(slug: str, now: datetime, error: str) -> int:
     site.last_error = error[:2000]
     await site.save(update_fields=["last_try", "consecutive_failures", "last_error"])
     return site.consecutive_failures
+
+
+async def sites_of_source(source: str) -> list[str]:
+    """The sites a source (clist) fills, as found so far."""
+    return await Site.filter(source=source).values_list("slug", flat=True)
+
+
+async def record_source_failure(source: str, now: datetime, error: str) -> None:
+    """A failed fetch of a source leaves every site it fills stale: each counts one more failure."""
+    await Site.filter(source=source).update(
+        last_try=now, consecutive_failures=F("consecutive_failures") + 1, last_error=error[:2000]
+    )

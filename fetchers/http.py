@@ -82,16 +82,18 @@ class SiteClient:
         self._attempts = attempts
         self._retry_wait = retry_wait
 
-    async def get_text(self, url: str) -> str:
-        return await self._request("GET", url)
+    async def get_text(self, url: str, headers: Mapping[str, str] | None = None) -> str:
+        """`headers` carry what must not be in the URL (an API key: URLs end up in logs)."""
+        return await self._request("GET", url, headers=headers)
 
-    async def get_json(self, url: str) -> Any:
-        return load_json(await self.get_text(url), url)
+    async def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
+        return load_json(await self.get_text(url, headers), url)
 
     async def post_json(self, url: str, body: Mapping[str, Any]) -> Any:
         return load_json(await self._request("POST", url, body), url)
 
-    async def _request(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> str:
+    async def _request(self, method: str, url: str, body: Mapping[str, Any] | None = None,
+                       headers: Mapping[str, str] | None = None) -> str:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential(multiplier=self._retry_wait, max=30),
@@ -100,14 +102,15 @@ class SiteClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._request_once(method, url, body)
+                return await self._request_once(method, url, body, headers)
         raise AssertionError("unreachable: tenacity either returns or reraises")
 
-    async def _request_once(self, method: str, url: str, body: Mapping[str, Any] | None) -> str:
+    async def _request_once(self, method: str, url: str, body: Mapping[str, Any] | None,
+                            headers: Mapping[str, str] | None) -> str:
         await self._spacing.wait_turn(urlsplit(url).hostname or "")
         target = route_via(url, self._fetch_via)
         try:
-            async with self._session.request(method, target, json=body) as response:
+            async with self._session.request(method, target, json=body, headers=headers) as response:
                 text = await response.text(errors="replace")
         except TimeoutError as error:
             raise RetryableFetchError(f"{method} {url}: timed out", "timeout") from error

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sentry_sdk
 
-from fetchers.contest import Contest, ParseError
+from fetchers.contest import Contest, ParseError, SiteInfo
 from fetchers.events import EventBus
-from fetchers.health import record_failure, record_success, record_try
+from fetchers.health import (
+    ensure_sites,
+    record_failure,
+    record_source_failure,
+    record_success,
+    record_try,
+    sites_of_source,
+)
 from fetchers.http import FetchError, SiteClient
-from fetchers.ingest import IngestReport, ingest
+from fetchers.ingest import IngestReport, ShrunkFetch, ingest
 from fetchers.registry import SiteModule
 
 log = logging.getLogger(__name__)
@@ -51,14 +60,49 @@ async def fetch_and_ingest(site: SiteModule, context: FetchContext) -> IngestRep
     try:
         async with asyncio.timeout(FETCH_DEADLINE):
             contests = await site.fetch(context.http)
-        report = await ingest(site.slug, recent_enough(contests, now, context.keep_past), now)
+        fresh = recent_enough(contests, now, context.keep_past)
+        report = await ingest_source(site, fresh, now)
     except Exception as error:
         await note_failure(site.slug, now, error)
+        if site.site_info:
+            await record_source_failure(site.slug, now, error_class(error))
         raise
     await record_success(site.slug, now)
     if report.changes:
         await context.bus.wake()
     log.info("fetched %s: %s", site.slug, report.summary_line())
+    return report
+
+
+async def ingest_source(source: SiteModule, contests: list[Contest], now: datetime) -> IngestReport:
+    if source.site_info is None:
+        return await ingest(source.slug, contests, now)
+    return await ingest_per_site(source, source.site_info, contests, now)
+
+
+async def ingest_per_site(source: SiteModule, site_info: Callable[[Contest], SiteInfo], contests: list[Contest],
+                          now: datetime) -> IngestReport:
+    """Ingest a source that fills many sites (clist) one site at a time, each with its own health: a site whose
+    part of the answer shrank is refused alone, and a site the answer no longer lists still counts misses.
+    Contests of sites that another source fetches (our native sites) are left to that source."""
+    by_site: dict[str, list[Contest]] = defaultdict(list)
+    infos: dict[str, SiteInfo] = {}
+    for contest in contests:
+        info = infos.setdefault(contest.site, site_info(contest))
+        if info.source == source.slug:
+            by_site[contest.site].append(contest)
+    await ensure_sites(info for info in infos.values() if info.source == source.slug)
+    await ensure_sites(infos.values())
+    report = IngestReport(source.slug)
+    for slug in sorted(set(by_site) | set(await sites_of_source(source.slug))):
+        try:
+            part = await ingest(slug, by_site.get(slug, []), now)
+        except ShrunkFetch as error:
+            await note_failure(slug, now, error)
+            continue
+        await record_success(slug, now)
+        report.changes.extend(part.changes)
+        report.unchanged += part.unchanged
     return report
 
 
