@@ -30,7 +30,13 @@ ROUTES: dict[str, tuple[str, str]] = {
                                                      "application/json"),
     "www.luogu.com.cn/contest/list?page=1": ("luogu/contest_list_page_2026-06.html", "text/html"),
     "ac.nowcoder.com/acm/contest/vip-index": ("nowcoder/contest_vip_index_2026-06.html", "text/html"),
+    "yukicoder.me/api/v1/contest/future": ("yukicoder/contest_future_2021-09-28_body.json", "application/json"),
+    # no v2 capture exists: the v1 list is served at the v2 address (dmoj.parse reads both; v1 has no more pages)
+    "dmoj.ca/api/v2/contests": ("dmoj/api_v1_contest_list_2020-04-24.json", "application/json"),
+    "ctftime.org/api/v1/events/": ("ctftime/events_2018-12-10_two_upcoming.json", "application/json"),
 }
+#: routes matched by `HOST/PATH` whatever their query (CTFtime's time window, DMOJ's page number)
+ANY_QUERY = frozenset({"dmoj.ca/api/v2/contests", "ctftime.org/api/v1/events/"})
 
 Fault = Literal["500", "slow", "garbage"]
 GARBAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
@@ -55,6 +61,8 @@ class Replay:
 
     async def answer(self, request: web.Request) -> web.StreamResponse:
         route = request.path_qs.lstrip("/")
+        if route not in ROUTES and request.path.lstrip("/") in ANY_QUERY:
+            route = request.path.lstrip("/")
         self.hits[route] += 1
         self.bodies[route] = await request.read()
         if route not in ROUTES:

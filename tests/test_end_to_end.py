@@ -18,7 +18,7 @@ from tests.processes import contestbell_env, running, wait_until
 from tests.replay import Replay
 
 EXPECTED = {"atcoder": 59, "codechef": 23, "codeforces": 7, "codeforces-gym": 680, "hackerearth": 6,
-            "leetcode": 2, "luogu": 20, "nowcoder": 15}
+            "leetcode": 2, "luogu": 20, "nowcoder": 15, "yukicoder": 6, "dmoj": 250, "ctftime": 2}
 BROKEN = {"codeforces": ("codeforces.com/api/contest.list", "500", "http 500"),
           "atcoder": ("atcoder.jp/contests/?lang=en", "slow", "timeout"),
           "luogu": ("www.luogu.com.cn/contest/list?page=1", "garbage", "parse error")}

@@ -19,10 +19,13 @@ ROUTE_OF_SITE = {
     "codechef": "www.codechef.com/api/list/contests/all?sort_by=START&sorting_order=asc&offset=0&mode=all",
     "codeforces": "codeforces.com/api/contest.list",
     "codeforces-gym": "codeforces.com/api/contest.list?gym=true",
+    "ctftime": "ctftime.org/api/v1/events/",
+    "dmoj": "dmoj.ca/api/v2/contests",
     "hackerearth": "www.hackerearth.com/chrome-extension/events/",
     "leetcode": "leetcode.com/graphql",
     "luogu": "www.luogu.com.cn/contest/list?page=1",
     "nowcoder": "ac.nowcoder.com/acm/contest/vip-index",
+    "yukicoder": "yukicoder.me/api/v1/contest/future",
 }
 
 
