@@ -43,6 +43,10 @@ class SiteInfo:
         return self.resource or host
 
 
+#: what the database columns hold (models/contest.py); a duration beyond a 32-bit integer is no contest
+LONGEST_KEY, LONGEST_TITLE, LONGEST_URL, LONGEST_DURATION = 128, 300, 500, 2**31 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Contest:
     """One contest as a site lists it. Times are aware UTC datetimes; `key` is the site's own id."""
@@ -65,6 +69,10 @@ class Contest:
             raise ParseError(f"{self.site} contest {self.key}: negative duration {self.duration}")
         if not self.key or not self.title.strip():
             raise ParseError(f"{self.site} contest: missing key or title ({self.key!r}, {self.title!r})")
+        if len(self.key) > LONGEST_KEY or len(self.url) > LONGEST_URL or self.duration > LONGEST_DURATION:
+            raise ParseError(f"{self.site} contest {self.key[:40]!r}: key, address or duration out of range")
+        if len(self.title) > LONGEST_TITLE:  # a real contest with a wordy title: kept, its title cut
+            object.__setattr__(self, "title", self.title[:LONGEST_TITLE - 1].rstrip() + "…")
         object.__setattr__(self, "end", self.start + timedelta(seconds=self.duration))
 
     def as_json(self) -> dict[str, object]:
