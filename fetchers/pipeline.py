@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sentry_sdk
 
@@ -53,8 +54,29 @@ def recent_enough(contests: list[Contest], now: datetime, keep_past: timedelta) 
     return [c for c in contests if c.end >= now - keep_past]
 
 
+@dataclass(slots=True)
+class FetchFailure:
+    """A fetch that failed and has been dealt with: recorded in the site's health, logged once, and sent to
+    Sentry when it was a bug."""
+
+    site: str
+    error: Exception
+
+    def summary(self) -> dict[str, Any]:
+        return {"site": self.site, "error": error_class(self.error)}
+
+
 async def fetch_and_ingest(site: SiteModule, context: FetchContext) -> IngestReport:
     """Fetch `site` now; on any failure record it in the site's health and raise."""
+    result = await try_fetch(site, context)
+    if isinstance(result, FetchFailure):
+        raise result.error
+    return result
+
+
+async def try_fetch(site: SiteModule, context: FetchContext) -> IngestReport | FetchFailure:
+    """Fetch `site` now; a failure is noted (health, one log line, Sentry for a bug) and returned, not raised, so
+    that whoever runs this (the task runner) does not report it a second time."""
     now = utcnow()
     await record_try(site.slug, now)
     try:
@@ -66,7 +88,7 @@ async def fetch_and_ingest(site: SiteModule, context: FetchContext) -> IngestRep
         await note_failure(site.slug, now, error)
         if site.site_info:
             await record_source_failure(site.slug, now, error_class(error))
-        raise
+        return FetchFailure(site.slug, error)
     await record_success(site.slug, now)
     if report.changes:
         await context.bus.wake()
@@ -118,11 +140,18 @@ def error_class(error: Exception) -> str:
     return "internal error"
 
 
+def one_line(error: Exception) -> str:
+    """The error's class and text on one line (a site's answer quoted in a message cannot start a line)."""
+    text = " ".join(str(error).split())
+    return f"{error.__class__.__name__}: {text}" if text else error.__class__.__name__
+
+
 async def note_failure(slug: str, now: datetime, error: Exception) -> None:
-    message = f"{error.__class__.__name__}: {error}" if str(error) else error.__class__.__name__
+    """One log line per failed fetch: a WARNING for what sites do (no traceback, no Sentry event: an outage is
+    routine), an ERROR with the traceback and one Sentry event for a bug of ours."""
     failures = await record_failure(slug, now, error_class(error))
     if isinstance(error, SITE_FAULTS):
-        log.warning("fetch of %s failed (%d in a row): %s", slug, failures, message)
+        log.warning("fetch of %s failed (%d in a row): %s (%s)", slug, failures, error_class(error), one_line(error))
     else:
         log.error("fetch of %s failed with a bug (%d in a row)", slug, failures, exc_info=error)
         sentry_sdk.capture_exception(error)

@@ -41,7 +41,8 @@ def is_due(site: Site, now: datetime) -> bool:
 async def kick_if_due(broker: AsyncBroker, slug: str) -> None:
     site = await Site.get(slug=slug)
     if not is_due(site, datetime.now(UTC)):
-        log.info("%s is backing off after %d failures", slug, site.consecutive_failures)
+        # the failure itself was logged once by the fetch: a line per skipped tick would only repeat it
+        log.debug("%s is backing off after %d failures", slug, site.consecutive_failures)
         return
     await kick_fetch(broker, slug)
 
