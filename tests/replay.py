@@ -28,6 +28,7 @@ ROUTES: dict[str, tuple[str, str]] = {
         "codechef/list_contests_all_2025-10-25.json", "application/json"),
     "www.hackerearth.com/chrome-extension/events/": ("hackerearth/chrome_extension_events_2026-10.json",
                                                      "application/json"),
+    "www.hackerrank.com/calendar/cal.ics": ("hackerrank/calendar_cal_ics_2018-06-04.ics", "text/calendar"),
     "www.luogu.com.cn/contest/list?page=1": ("luogu/contest_list_page_2026-06.html", "text/html"),
     "ac.nowcoder.com/acm/contest/vip-index": ("nowcoder/contest_vip_index_2026-06.html", "text/html"),
     "yukicoder.me/api/v1/contest/future": ("yukicoder/contest_future_2021-09-28_body.json", "application/json"),

@@ -27,8 +27,9 @@ def test_sites_lists_every_site():
     result = contestbell("sites", env=contestbell_env())
     assert result.returncode == 0
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    assert [row[0] for row in rows] == ["atcoder", "codechef", "codeforces", "codeforces-gym", "hackerearth",
-                                        "leetcode", "luogu", "nowcoder"]
+    assert [row[0] for row in rows] == ["atcoder", "codechef", "codeforces", "codeforces-gym", "ctftime", "dmoj",
+                                        "hackerearth", "hackerrank", "leetcode", "luogu", "nowcoder", "topcoder",
+                                        "yukicoder"]
     assert ["codeforces", "Codeforces", "https://codeforces.com"] in rows
 
 

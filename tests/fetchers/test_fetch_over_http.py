@@ -22,9 +22,11 @@ ROUTE_OF_SITE = {
     "ctftime": "ctftime.org/api/v1/events/",
     "dmoj": "dmoj.ca/api/v2/contests",
     "hackerearth": "www.hackerearth.com/chrome-extension/events/",
+    "hackerrank": "www.hackerrank.com/calendar/cal.ics",
     "leetcode": "leetcode.com/graphql",
     "luogu": "www.luogu.com.cn/contest/list?page=1",
     "nowcoder": "ac.nowcoder.com/acm/contest/vip-index",
+    "topcoder": "www.hackerrank.com/calendar/cal.ics",
     "yukicoder": "yukicoder.me/api/v1/contest/future",
 }
 
