@@ -1,4 +1,5 @@
-"""How the bot shows contests and times: in the chat's zone and language, titles escaped for HTML."""
+"""How the bot shows contests and times: in the chat's zone and language, titles escaped for HTML. Site names are
+the catalog's (models/catalog.py): a handler that shows them lists the sites first, which refreshes the names."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
-from fetchers.registry import all_sites
+from models.catalog import site_name
 from models.contest import Contest
 from notify.formatting import local_time, relative, span
 
-
-def site_name(slug: str) -> str:
-    site = all_sites().get(slug)
-    return site.info.name if site else slug
+__all__ = ["contest_text", "site_name"]
 
 
 def contest_text(contest: Contest, zone: tzinfo, language: str, now: datetime) -> str:

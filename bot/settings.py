@@ -55,11 +55,11 @@ def status_line(account: Account) -> str:
     return _("Reminders are on: /stop pauses them.")
 
 
-def settings_text(account: Account) -> str:
+async def settings_text(account: Account) -> str:
     return "\n".join((
         _("<b>Settings of this chat</b>"),
         "",
-        settings_summary(account),
+        await settings_summary(account),
         *keywords_summary(account),
         durations_summary(account),
         "",
@@ -75,12 +75,12 @@ def sections_keyboard() -> InlineKeyboardMarkup:
 
 
 async def show_settings(message: Message, account: Account) -> None:
-    await message.answer(settings_text(account), reply_markup=sections_keyboard())
+    await message.answer(await settings_text(account), reply_markup=sections_keyboard())
 
 
 async def open_settings(callback: CallbackQuery, account: Account) -> None:
     if isinstance(callback.message, Message):
-        await callback.message.answer(settings_text(account), reply_markup=sections_keyboard())
+        await callback.message.answer(await settings_text(account), reply_markup=sections_keyboard())
     await callback.answer()
 
 

@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import site_name
 from bot.permissions import admins_only
 from models.account import Account, TelegramChat
+from models.catalog import ListedSite, listed_sites
 from models.selection import POPULAR_SITES
 from notify.formatting import span
 from notify.i18n import language_name
 
+#: the summary names at most this many sites, then says how many more
+SHOWN_SITES = 8
 
-def settings_summary(account: Account) -> str:
+
+def sites_summary(catalog: list[ListedSite], sites: list[str]) -> str:
+    """The followed sites by name (HTML), in the catalog's order, at most `SHOWN_SITES` of them."""
+    listed = {site.slug for site in catalog}
+    names = [site.name for site in catalog if site.slug in sites] + [s for s in sites if s not in listed]
+    if not names:
+        return _("none")
+    shown = escape(", ".join(names[:SHOWN_SITES]))
+    if len(names) > SHOWN_SITES:
+        return _("{sites} and {count} more (see /sites)").format(sites=shown, count=len(names) - SHOWN_SITES)
+    return shown
+
+
+async def settings_summary(account: Account) -> str:
     sites = account.sites if account.sites is not None else list(POPULAR_SITES)
     offsets = ", ".join(span(offset) for offset in sorted(account.reminder_offsets, reverse=True))
     return "\n".join((
-        _("Sites: {sites}").format(sites=", ".join(site_name(s) for s in sites) or _("none")),
+        _("Sites: {sites}").format(sites=sites_summary(await listed_sites(), sites)),
         _("Reminders: {offsets} before the start").format(offsets=offsets) if offsets else _("Reminders: off"),
         _("Time zone: {zone}").format(zone=account.timezone),
         _("Language: {language}").format(language=language_name(account.language)),
@@ -35,7 +52,7 @@ async def start(message: Message, command: CommandObject, account: Account, tg_c
         return
     await message.answer("\n\n".join((
         _("Hello! I remind you of programming contests before they start."),
-        settings_summary(account),
+        await settings_summary(account),
         _("Change them with /sites, /remind, /filter, /timezone and /language, or all at once in /settings. "
           "/upcoming lists the next contests, /help explains every command."),
     )))
@@ -45,7 +62,7 @@ async def start(message: Message, command: CommandObject, account: Account, tg_c
 async def resume(message: Message, account: Account) -> None:
     account.paused = False
     await account.save(update_fields=["paused"])
-    await message.answer(_("Welcome back: reminders are on again.") + "\n\n" + settings_summary(account))
+    await message.answer(_("Welcome back: reminders are on again.") + "\n\n" + await settings_summary(account))
 
 
 @admins_only

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Sequence
+from difflib import get_close_matches
 
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
@@ -288,15 +289,27 @@ def parse_language(text: str, available: Sequence[str]) -> str:
 
 
 class UnknownSites(SettingProblem):
-    """Names that are no site's slug (`names`, as typed); `known` are the slugs there are (listed sorted)."""
+    """Names that are no site's slug (`names`, as typed); `known` are the slugs there are. With dozens of sites the
+    text names only the few slugs that look like what was typed: each interface says where the whole list is."""
 
     def __init__(self, names: list[str], known: Collection[str]) -> None:
         super().__init__(", ".join(names))
         self.names, self.known = names, known
 
     def text(self) -> str:
-        return _("Not a site: {names}. The sites are: {sites}.").format(
-            names=quoted_names(self.names), sites=", ".join(sorted(self.known)))
+        text = _("Not a site: {names}.").format(names=quoted_names(self.names))
+        similar = similar_sites(self.names, self.known)
+        if similar:
+            text += " " + _("Did you mean {sites}?").format(sites=", ".join(similar))
+        return text
+
+
+def similar_sites(names: Iterable[str], known: Collection[str], most: int = 3) -> list[str]:
+    """Known slugs that look like the typed names (a typo, a missing dash), at most `most` of them."""
+    found: dict[str, None] = {}
+    for name in names:
+        found.update(dict.fromkeys(get_close_matches(name.lower()[:SHOWN_LENGTH], sorted(known), n=most, cutoff=0.82)))
+    return list(found)[:most]
 
 
 def parse_site_list(typed: str | Iterable[str], known: Collection[str]) -> list[str]:

@@ -24,6 +24,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from models.account import DigestDelivery
+from models.catalog import listed_sites
 from models.contest import Contest
 from models.selection import ContestFilter
 from notify.channel import Batch, Channel, DeliveryStatus, Digest, Outgoing
@@ -99,6 +100,7 @@ def next_digests(readers: Iterable[DigestReader], since: datetime) -> list[DueDi
 
 
 async def contests_between(start: datetime, end: datetime) -> list[ContestInfo]:
+    await listed_sites()  # the site names `contest_info` uses
     rows = await Contest.filter(cancelled=False, start__gte=start, start__lt=end).order_by("start", "id")
     return [contest_info(row) for row in rows]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fetchers.registry import all_sites
 from models.account import Account, Delivery
+from models.catalog import listed_sites, site_name
 from models.contest import Contest
 from models.selection import ContestFilter
 from notify.channel import Channel, ChannelName, DeliveryKind, DeliveryStatus
@@ -148,13 +148,15 @@ async def load_groups(channels: Iterable[Channel], skipped: SkippedAccounts | No
 
 
 def contest_info(contest: Contest) -> ContestInfo:
-    site = all_sites().get(contest.site_id)
+    """The contest as messages show it, with its site's display name as last listed (`load_contests` lists the
+    sites on every planning, so a renamed or newly found site is named right from the next plan on)."""
     return ContestInfo(contest.id, contest.site_id, contest.key, contest.title, contest.url, contest.start,
-                       contest.duration, site.info.name if site else contest.site_id)
+                       contest.duration, site_name(contest.site_id))
 
 
 async def load_contests(now: datetime, since: datetime) -> list[ContestInfo]:
     """Contests not cancelled that may have a reminder due after `since`: starting before the horizon."""
+    await listed_sites()  # one small query: the site names `contest_info` uses
     rows = await Contest.filter(cancelled=False, start__gt=since, start__lte=now + HORIZON).order_by("start")
     return [contest_info(row) for row in rows]
 

@@ -284,8 +284,8 @@ REFUSALS = [
      "Unknown time zone: Mars/Olympus. Use a name such as Europe/Berlin or an offset such as UTC+3."),
     (MissingLanguage(SPOKEN), "Choose a language: en (English), ru (Русский)."),
     (UnknownLanguage("klingon", SPOKEN), "Unknown language: klingon. The languages are: en (English), ru (Русский)."),
-    (UnknownSites(["topcoder", "<b>"], ["leetcode", "atcoder"]),
-     "Not a site: “topcoder”, “<b>”. The sites are: atcoder, leetcode."),
+    (UnknownSites(["topcoder", "<b>"], ["leetcode", "atcoder"]), "Not a site: “topcoder”, “<b>”."),
+    (UnknownSites(["atcodr"], ["leetcode", "atcoder"]), "Not a site: “atcodr”. Did you mean atcoder?"),
 ]
 
 
@@ -323,7 +323,7 @@ SENT_TO_THE_BOT = [
     ("/timezone Mars/Olympus", UnknownZone("Mars/Olympus")),
     ("/timezone <b>Mars</b>", UnknownZone("<b>Mars</b>")),
     ("/language klingon", UnknownLanguage("klingon", SPOKEN)),
-    ("/subscribe atcoder topcoder", UnknownSites(["topcoder"], all_sites())),
+    ("/subscribe atcoder nosuchjudge", UnknownSites(["nosuchjudge"], all_sites())),
 ]
 
 

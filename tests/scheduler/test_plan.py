@@ -43,7 +43,7 @@ async def test_plan_follows_offsets_sites_keywords_durations_and_pauses(db):
 
     with count_queries() as queries:
         plan = await plan_reminders(NOW, NOW, planning_channels())
-    assert queries.count == 5  # chats, email addresses, accounts, contests, snoozed reminders
+    assert queries.count == 6  # chats, email addresses, accounts, site names, contests, snoozed reminders
 
     due = {(e.contest.id, e.offset): {s.account_id for s in e.subscribers} for e in plan.entries}
     assert due[(round_.id, 86400)] == {everyone.id}
