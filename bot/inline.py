@@ -12,19 +12,22 @@ from aiogram.types import InlineQuery, InlineQueryResultArticle, InputTextMessag
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import contest_text, site_name
-from fetchers.registry import all_sites
 from models.account import Account
+from models.catalog import listed_slugs
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
 from notify.formatting import local_time, relative
+from notify.rules import similar_sites
 from notify.zones import zone_of
 
 MAX_RESULTS = 20
 CACHE_SECONDS = 30
+#: an unknown site's answer names this many sites (popular ones first)
+SHOWN_SITES = 6
 _WORDS = re.compile(r"[\s,;]+")
 
 
-def sites_in_query(query: str) -> tuple[list[str], list[str]]:
+def sites_in_query(query: str, listed: list[str]) -> tuple[list[str], list[str]]:
     """The sites an inline query names, matched as the user types: a whole slug names its site, the start of
     slugs names each of them ("codef" -> codeforces, codeforces-gym). Words that name none come second."""
     known: list[str] = []
@@ -32,7 +35,7 @@ def sites_in_query(query: str) -> tuple[list[str], list[str]]:
     for word in _WORDS.split(query.strip().lower()):
         if not word:
             continue
-        matches = [word] if word in all_sites() else [slug for slug in all_sites() if slug.startswith(word)]
+        matches = [word] if word in listed else [slug for slug in listed if slug.startswith(word)]
         if not matches and word not in unknown:
             unknown.append(word)
         known.extend(slug for slug in matches if slug not in known)
@@ -50,21 +53,31 @@ def contest_article(contest: Contest, zone: tzinfo, language: str, now: datetime
     )
 
 
-def unknown_site_article(unknown: list[str]) -> InlineQueryResultArticle:
-    slugs = ", ".join(all_sites())
+def some_sites(listed: list[str]) -> str:
+    """The first few sites (popular ones first) and how many there are: "codeforces, atcoder, … (60 in all)"."""
+    if len(listed) <= SHOWN_SITES:
+        return ", ".join(listed)
+    return _("{sites}, … ({count} in all)").format(sites=", ".join(listed[:SHOWN_SITES]), count=len(listed))
+
+
+def unknown_site_article(unknown: list[str], listed: list[str]) -> InlineQueryResultArticle:
+    similar = similar_sites(unknown, listed)
     return InlineQueryResultArticle(
         id="unknown-site",
         title=_("Unknown site: {names}").format(names=", ".join(word[:40] for word in unknown[:5])),
-        description=_("Known sites: {slugs}").format(slugs=slugs),
+        description=(_("Did you mean {sites}?").format(sites=", ".join(similar)) if similar
+                     else _("Type the start of a site, e.g. {sites}").format(sites=some_sites(listed))),
         input_message_content=InputTextMessageContent(
-            message_text=_("Contest sites I know: {slugs}").format(slugs=escape(slugs))),
+            message_text=escape(_("Contest sites I know: {sites}. /sites in the bot shows every one.").format(
+                sites=some_sites(listed)))),
     )
 
 
 async def offer_contests(inline_query: InlineQuery, account: Account) -> None:
-    sites, unknown = sites_in_query(inline_query.query)
+    listed = await listed_slugs()  # also refreshes the names the results show
+    sites, unknown = sites_in_query(inline_query.query, listed)
     if unknown:
-        await inline_query.answer([unknown_site_article(unknown)], cache_time=CACHE_SECONDS, is_personal=True)
+        await inline_query.answer([unknown_site_article(unknown, listed)], cache_time=CACHE_SECONDS, is_personal=True)
         return
     now = datetime.now(UTC)
     contests = await upcoming(ContestFilter.of(account, sites), now).limit(MAX_RESULTS)

@@ -6,16 +6,18 @@ from datetime import UTC, datetime
 
 from bot.inline import MAX_RESULTS, sites_in_query
 from models.account import Account, TelegramChat
-from tests.bot.test_upcoming import add_contest, chat_account, soon
+from models.catalog import listed_slugs
+from tests.bot.test_upcoming import LISTED, add_contest, chat_account, soon
 from tests.bot.updates import USER_ID, inline_query
+from tests.catalog import fill_catalog
 
 
 def test_sites_in_query_match_as_the_user_types():
-    assert sites_in_query("") == ([], [])
-    assert sites_in_query("codeforces") == (["codeforces"], [])
-    assert sites_in_query("codef") == (["codeforces", "codeforces-gym"], [])
-    assert sites_in_query("AtCoder, luogu") == (["atcoder", "luogu"], [])
-    assert sites_in_query("atcoder nosuch") == (["atcoder"], ["nosuch"])
+    assert sites_in_query("", LISTED) == ([], [])
+    assert sites_in_query("codeforces", LISTED) == (["codeforces"], [])
+    assert sites_in_query("codef", LISTED) == (["codeforces", "codeforces-gym"], [])
+    assert sites_in_query("AtCoder, luogu", LISTED) == (["atcoder", "luogu"], [])
+    assert sites_in_query("atcoder nosuch", LISTED) == (["atcoder"], ["nosuch"])
 
 
 async def test_empty_query_offers_the_next_contests_of_the_user_filters(telegram):
@@ -68,6 +70,27 @@ async def test_unknown_site_gets_one_article_saying_so(telegram):
     [article] = answer.params["results"]
     assert article["title"] == "Unknown site: nosuch"
     assert "codeforces" in article["description"] and "CF Round" not in str(article)
+
+
+async def test_with_sixty_sites_the_unknown_site_article_stays_short(telegram):
+    await fill_catalog(60)
+    answer = await telegram.reply_to(inline_query("nosuch"), "answerInlineQuery")
+    [article] = answer.params["results"]
+    assert article["description"] == "Type the start of a site, e.g. codeforces, atcoder, leetcode, codechef, " \
+                                      f"{(await listed_slugs())[4]}, {(await listed_slugs())[5]}, … (60 in all)"
+    text = article["input_message_content"]["message_text"]
+    assert text.startswith("Contest sites I know: codeforces, atcoder, ") and "/sites" in text and len(text) < 200
+    answer = await telegram.reply_to(inline_query("kagle"), "answerInlineQuery")
+    assert answer.params["results"][0]["description"] == "Did you mean kaggle?"
+
+
+async def test_a_site_found_through_clist_is_offered(telegram):
+    await fill_catalog(60)
+    await add_contest("t1", soon(hours=2), site="toph", title="Toph Round")
+    await add_contest("cf", soon(hours=1), title="CF Round")
+    answer = await telegram.reply_to(inline_query("top"), "answerInlineQuery")
+    [article] = answer.params["results"]
+    assert article["title"] == "Toph Round" and article["description"].startswith("toph · ")
 
 
 async def test_first_inline_query_creates_the_user_account_in_their_language(telegram):

@@ -9,20 +9,23 @@ import pytest
 
 from bot.screens import OpenSection
 from bot.upcoming import (
+    LAST_MOMENT,
     PAGE_SIZE,
     MoreContests,
     contests_page,
+    more_data,
     next_cursor,
     parse_sites,
-    sites_mask,
-    sites_of_mask,
+    site_id,
+    unpacked_sites,
 )
-from fetchers.registry import all_sites
 from models.account import Account, TelegramChat
+from models.catalog import listed_slugs
 from models.contest import Contest
 from models.selection import ContestFilter
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
+from tests.catalog import add_site, fill_catalog
 
 RU_WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
@@ -45,20 +48,39 @@ def soon(**delta: float) -> datetime:
 
 # the rules, called directly
 
+LISTED = ["codeforces", "atcoder", "leetcode", "codechef", "codeforces-gym", "luogu"]
+#: slugs as long as a slug may be (40 characters)
+LONG = [f"{letter * 36}-cup" for letter in "abcdefghijk"]
+
+
 def test_parse_sites_splits_known_slugs_from_unknown_words():
-    assert parse_sites("AtCoder, codeforces  atcoder") == (["atcoder", "codeforces"], [])
-    assert parse_sites("codeforces foo Bar foo") == (["codeforces"], ["foo", "Bar"])
-    assert parse_sites(None) == ([], []) and parse_sites("  ") == ([], [])
+    assert parse_sites("AtCoder, codeforces  atcoder", LISTED) == (["atcoder", "codeforces"], [])
+    assert parse_sites("codeforces foo Bar foo", LISTED) == (["codeforces"], ["foo", "Bar"])
+    assert parse_sites(None, LISTED) == ([], []) and parse_sites("  ", LISTED) == ([], [])
 
 
-def test_sites_survive_the_callback_data_even_all_of_them():
-    every = list(all_sites())
-    assert sites_of_mask(sites_mask(every)) == every
-    assert sites_of_mask(sites_mask(["leetcode", "atcoder"])) == ["atcoder", "leetcode"]
-    assert sites_mask([]) == 0 and sites_of_mask(0) == []
-    packed = MoreContests(after=4_102_444_800, skip=PAGE_SIZE, sites=sites_mask(every)).pack()
-    assert len(packed.encode()) <= 64
-    assert MoreContests.unpack(packed).sites == sites_mask(every)
+def test_the_more_button_names_the_sites_by_slug_when_they_fit():
+    data = more_data(LAST_MOMENT, PAGE_SIZE, ["luogu", "atcoder"])
+    assert data == f"more:{LAST_MOMENT}:{PAGE_SIZE}:luogu,atcoder"
+    assert unpacked_sites(MoreContests.unpack(data).sites, LISTED) == ["luogu", "atcoder"]
+    assert more_data(1_700_000_000, 3, []) == "more:1700000000:3:"
+    assert unpacked_sites("", LISTED) == []
+
+
+def test_sites_that_do_not_fit_go_by_their_short_ids():
+    for count in range(1, 11):
+        data = more_data(LAST_MOMENT, PAGE_SIZE, LONG[:count])
+        assert data is not None and len(data.encode()) <= 64, count
+        sites = MoreContests.unpack(data).sites
+        assert sites.startswith("~") == (count > 1)
+        assert unpacked_sites(sites, [*LISTED, *reversed(LONG)]) == LONG[:count]
+    assert more_data(LAST_MOMENT, PAGE_SIZE, LONG[:11]) is None
+
+
+def test_a_button_naming_a_site_that_is_not_listed_names_nothing():
+    assert unpacked_sites("luogu,nosuch", LISTED) is None
+    assert unpacked_sites("~" + site_id("nosuch"), LISTED) is None
+    assert unpacked_sites("~" + site_id("luogu") + site_id("atcoder"), LISTED) == ["luogu", "atcoder"]
 
 
 async def test_pages_split_contests_sharing_a_start_exactly(db):
@@ -144,12 +166,15 @@ async def test_named_sites_replace_the_chat_sites(telegram):
     assert account.sites == ["codeforces", "atcoder", "leetcode", "codechef"]  # listing changes nothing
 
 
-async def test_unknown_site_lists_the_known_slugs_and_nothing_else(telegram):
+async def test_unknown_site_points_to_sites_and_shows_nothing_else(telegram):
+    await fill_catalog(60)
     await add_contest("cf", soon(hours=1), title="CF Round")
     reply = await telegram.reply_to(private_message("/upcoming codeforces <nosuch>"))
-    assert "I don't know these sites: &lt;nosuch&gt;" in reply.text
-    assert "codeforces-gym" in reply.text and "nowcoder" in reply.text
+    assert "I don't know these sites: &lt;nosuch&gt;." in reply.text and "/sites shows every site" in reply.text
+    assert "kaggle" not in reply.text and len(reply.text) < 200  # not sixty slugs
     assert "CF Round" not in reply.text and reply.buttons() == []
+    reply = await telegram.reply_to(private_message("/upcoming kagle"))
+    assert "Did you mean kaggle?" in reply.text
     account = await Account.get(telegram_chats__chat_id=USER_ID)
     assert account.sites == ["codeforces", "atcoder", "leetcode", "codechef"]
 
@@ -225,3 +250,77 @@ async def test_settings_button_opens_the_list(telegram, chat_type):
                                              chat_type=chat_type))
     assert reply.chat_id == chat_id and "CF Round" in reply.text
     await telegram.fake.wait_for("answerCallbackQuery")
+
+
+# buttons sent before the catalog changed, forged and old ones
+
+
+async def test_more_pages_through_the_same_sites_after_a_site_is_added(telegram):
+    await fill_catalog(60)
+    for index in range(12):
+        await add_contest(f"t{index:02d}", soon(hours=1 + index), site="toph", title=f"Toph #{index:02d}")
+        await add_contest(f"k{index:02d}", soon(hours=1 + index, minutes=20), site="kaggle",
+                          title=f"Kaggle #{index:02d}")
+        await add_contest(f"c{index:02d}", soon(hours=1 + index, minutes=40), title=f"CF #{index:02d}")
+    reply = await telegram.reply_to(private_message("/upcoming toph kaggle"))
+    assert reply.text.startswith("<b>Upcoming contests on toph, Kaggle</b>")
+    [button] = reply.buttons()
+    assert button["callback_data"].endswith(":toph,kaggle")
+    await add_site("aaa-new", "AAA New Judge", "clist")  # sorts before every other site
+    for index in range(12):
+        await add_contest(f"n{index:02d}", soon(hours=1 + index, minutes=10), site="aaa-new", title=f"New #{index:02d}")
+    edit = await telegram.reply_to(callback(button["callback_data"]), "editMessageText")
+    assert edit.text.startswith("<b>Upcoming contests on toph, Kaggle</b>")
+    assert edit.text.count("<b>Toph #") == 5 and edit.text.count("<b>Kaggle #") == 5  # the second ten
+    assert "Toph #05" in edit.text and "Kaggle #09" in edit.text and "Kaggle #04" not in edit.text
+    assert "New #" not in edit.text and "CF #" not in edit.text
+
+
+async def test_many_named_sites_page_by_short_ids(telegram):
+    added = await fill_catalog(60)
+    named = added[:8]
+    for index, slug in enumerate(named * 2):
+        await add_contest(f"{slug}-{index}", soon(hours=1 + index), site=slug, title=f"Round {index:02d}")
+    await add_contest("cf", soon(minutes=30), title="CF Round")
+    reply = await telegram.reply_to(private_message("/upcoming " + " ".join(named)))
+    [button] = reply.buttons()
+    assert MoreContests.unpack(button["callback_data"]).sites.startswith("~")
+    await add_site("aaa-new", "AAA New Judge")
+    edit = await telegram.reply_to(callback(button["callback_data"]), "editMessageText")
+    assert [line for line in edit.text.split("\n") if line.startswith("<b>Round")] == [
+        f"<b>Round {index:02d}</b>" for index in range(10, 16)]
+    assert "CF Round" not in edit.text
+
+
+async def test_too_many_named_sites_leave_the_list_without_more(telegram):
+    named = await fill_catalog(60)
+    for index, slug in enumerate(named):
+        await add_contest(f"{slug}-{index}", soon(hours=1 + index), site=slug, title=f"Round {index:02d}")
+    reply = await telegram.reply_to(private_message("/upcoming " + " ".join(named)))
+    assert reply.text.count("<b>Round") == PAGE_SIZE and reply.buttons() == []
+    assert "name fewer sites" in reply.text
+
+
+@pytest.mark.parametrize("sites", ["nosuch", "codeforces,nosuch", "~AAAA", "Codeforces", "codeforces,", ",", "~AAA",
+                                   "clist"])
+async def test_a_more_button_naming_an_unlisted_site_is_out_of_date(telegram, sites):
+    await fill_catalog(60)
+    await chat_account()
+    await add_contest("cf", soon(hours=1))
+    data = f"more:{int(soon(hours=1).timestamp())}:0:{sites}"
+    answer = await telegram.reply_to(callback(data), "answerCallbackQuery")
+    assert "out of date" in answer.params["text"]
+    assert telegram.fake.sent("editMessageText") == [] and telegram.fake.sent("editMessageReplyMarkup") == []
+
+
+@pytest.mark.parametrize("mask", [0, 1, 5, 255])
+async def test_a_more_button_of_the_old_mask_format_is_out_of_date(telegram, mask):
+    """Before: `upcoming:AFTER:SKIP:MASK`, bits over the sorted sites; a site added since shifts them."""
+    await chat_account()
+    for index in range(12):
+        await add_contest(f"{index:03d}", soon(hours=1 + index))
+    answer = await telegram.reply_to(callback(f"upcoming:{int(soon(hours=5).timestamp())}:0:{mask}"),
+                                     "answerCallbackQuery")
+    assert "out of date" in answer.params["text"]
+    assert telegram.fake.sent("editMessageText") == []
+    assert await listed_slugs()  # nothing was changed in the catalog either
