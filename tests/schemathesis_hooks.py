@@ -1,11 +1,13 @@
-"""What schemathesis needs to know of our OpenAPI document beyond JSON Schema: the two rules the document
-states as vendor extensions (JSON Schema cannot relate two parameters, nor know which values an API issued).
+"""What schemathesis needs to know of our OpenAPI document beyond JSON Schema: the rules the document
+states as vendor extensions (JSON Schema cannot relate two parameters, nor know which values an API issued or lists).
 Loaded with SCHEMATHESIS_HOOKS=tests.schemathesis_hooks; only positive (schema-valid) cases are touched, so the
 negative phases still send every kind of bad value.
 
 - `x-later-than: OTHER` on a parameter: a valid request has it later than OTHER when both are given.
 - `x-issued-by: FIELD` on a parameter: only values the API itself gave in FIELD are valid, so a generated value
   is never a valid one: positive cases go without it (our own tests page with real cursors).
+- `x-listed-by: OPERATION` on a parameter: only values that operation lists now are valid (the sites change at run
+  time, so they are no enum); a generated value is hardly ever one, so positive cases go without it too.
 """
 
 from __future__ import annotations
@@ -50,6 +52,6 @@ def filter_case(context: Any, case: Any) -> bool:
 def map_case(context: Any, case: Any) -> Any:
     if is_positive(case) and case.query:
         for parameter in parameters(context):
-            if parameter.get("x-issued-by"):
+            if parameter.get("x-issued-by") or parameter.get("x-listed-by"):
                 case.query.pop(parameter["name"], None)
     return case

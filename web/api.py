@@ -1,5 +1,6 @@
-"""The JSON API under /api/v1/: contests (filters and keyset cursor paging), sites with their fetch health, and
-the OpenAPI document that describes both (web/openapi.py).
+"""The JSON API under /api/v1/: contests (filters and keyset cursor paging), the listed sites (models/catalog.py:
+popular first, then A–Z; `?q=` searches slugs and names) with their fetch health, and the OpenAPI document that
+describes both (web/openapi.py).
 
 Every GET is open to any origin (CORS) and carries an ETag (If-None-Match answers 304). A bad parameter is a
 400 `{"error": {"parameter": ..., "message": ...}}`; unknown parameters are ignored.
@@ -32,12 +33,14 @@ from yarl import URL
 
 from fetchers.changes import Event
 from fetchers.contest import iso_z
+from models.catalog import ListedSite, listed_sites
 from models.contest import Contest, Site
 from models.selection import ContestFilter
 from notify.preferences import is_readable_text
+from notify.rules import similar_sites
 from web.changes import listen
 from web.health import site_health
-from web.openapi import API_PREFIX, DEFAULT_LIMIT, DOCUMENT, MAX_LIMIT, MAX_QUERY_LENGTH, UPCOMING_VALUES
+from web.openapi import API_PREFIX, DEFAULT_LIMIT, DOCUMENT, MAX_LIMIT, MAX_QUERY_LENGTH, SPACES, UPCOMING_VALUES
 from web.responses import etag_of, etagged, json_error
 
 log = logging.getLogger("contestbell.web.api")
@@ -116,11 +119,11 @@ def parse_limit(text: str | None) -> int:
 def parse_text(text: str | None) -> str | None:
     if text is None:
         return None
-    text = text.strip()
+    if not is_readable_text(text):  # before stripping: Python counts some control characters as spaces
+        raise BadParameter("q", "`q` must not contain control characters")
+    text = text.strip(SPACES)
     if not 1 <= len(text) <= MAX_QUERY_LENGTH:
         raise BadParameter("q", f"`q` must be 1 to {MAX_QUERY_LENGTH} characters (spaces around it do not count)")
-    if not is_readable_text(text):
-        raise BadParameter("q", "`q` must not contain control characters")
     return text
 
 
@@ -202,11 +205,22 @@ def contest_json(row: dict[str, Any], site_names: dict[str, str]) -> dict[str, A
     }
 
 
+def unknown_sites_message(unknown: list[str], listed: set[str]) -> str:
+    """The 400 for sites that are not listed: which ones (the first few, shortened), what looks close, and where
+    the sites are (dozens of them: the message does not list them all)."""
+    names = ", ".join(name[:40] for name in unknown[:5]) + (", …" if len(unknown) > 5 else "")
+    similar = similar_sites(unknown, listed)
+    maybe = f" (did you mean {', '.join(similar)}?)" if similar else ""
+    return f"unknown site {names}{maybe}; {API_PREFIX}/sites lists the sites, ?q= searches them"
+
+
 async def contest_page(request: ContestQuery) -> dict[str, Any]:
-    site_names = dict(await Site.all().values_list("slug", "name"))
-    unknown = sorted(set(request.sites or ()) - site_names.keys())
+    rows = await Site.all().values_list("slug", "name", "listed")
+    site_names = {slug: name for slug, name, _listed in rows}
+    listed = {slug for slug, _name, is_listed in rows if is_listed}
+    unknown = sorted(set(request.sites or ()) - listed)
     if unknown:
-        raise BadParameter("site", f"unknown site {', '.join(unknown)}; known: {', '.join(sorted(site_names))}")
+        raise BadParameter("site", unknown_sites_message(unknown, listed))
     rows = await (Contest.filter(contest_condition(request, datetime.now(UTC)))
                   .order_by("start", "site_id", "key").limit(request.limit + 1).values(*CONTEST_FIELDS))
     page, more = rows[:request.limit], len(rows) > request.limit
@@ -217,13 +231,26 @@ async def contest_page(request: ContestQuery) -> dict[str, Any]:
     }
 
 
-async def site_list() -> dict[str, Any]:
+def matches(site: ListedSite, search: str | None) -> bool:
+    """`search` (case-insensitive) is part of the site's slug or name; no search matches every site."""
+    if search is None:
+        return True
+    wanted = search.casefold()
+    return wanted in site.slug or wanted in site.name.casefold()
+
+
+def site_json(site: ListedSite, row: Site, now: datetime) -> dict[str, Any]:
+    return {"slug": site.slug, "name": site.name, "url": site.url, "popular": site.popular, "source": site.source,
+            "fetch_interval": row.every_seconds,
+            "health": {name: value for name, value in site_health(row, now).items() if name != "site"}}
+
+
+async def site_list(search: str | None = None) -> dict[str, Any]:
+    """Every listed site matching `search`, in the catalog's order (popular first, then A–Z), with its health."""
+    catalog = [site for site in await listed_sites() if matches(site, search)]
+    rows = {row.slug: row for row in await Site.filter(slug__in=[site.slug for site in catalog])}
     now = datetime.now(UTC)
-    return {"sites": [
-        {"slug": site.slug, "name": site.name, "url": site.url, "fetch_interval": site.every_seconds,
-         "health": {name: value for name, value in site_health(site, now).items() if name != "site"}}
-        for site in await Site.all().order_by("slug")
-    ]}
+    return {"sites": [site_json(site, rows[site.slug], now) for site in catalog if site.slug in rows]}
 
 
 # -- the cache -----------------------------------------------------------------------------------------------
@@ -345,13 +372,17 @@ async def read_contest_page(query: ContestQuery) -> Answer:
     return Answer.of(await contest_page(query))
 
 
-async def read_site_list() -> Answer:
-    return Answer.of(await site_list())
+async def read_site_list(search: str | None) -> Answer:
+    return Answer.of(await site_list(search))
 
 
 @open_to_any_origin
 async def sites(request: web.Request) -> web.Response:
-    return answered(request, await request.app[CACHE].get("sites", read_site_list))
+    try:
+        search = parse_text(single(request.query, "q"))
+    except BadParameter as error:
+        return json_error(400, error.parameter, error.message)
+    return answered(request, await request.app[CACHE].get(("sites", search), lambda: read_site_list(search)))
 
 
 OPENAPI_ANSWER = Answer.of(DOCUMENT)

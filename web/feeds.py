@@ -13,7 +13,7 @@ is the same bytes, with the same ETag, until something in it changes, and a move
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from aiogram.utils.i18n import gettext as _
@@ -23,12 +23,14 @@ from tortoise.functions import Max
 from tortoise.queryset import QuerySet, ValuesListQuery
 
 from models.account import Account
+from models.catalog import listed_slugs
 from models.contest import Contest, Site
 from models.selection import ContestFilter
 from notify.i18n import speaking
 from notify.ical import Revised, event_file, feed_calendar
 from notify.messages import ContestInfo
 from web.keys import I18N
+from web.openapi import API_PREFIX
 from web.responses import etagged
 
 PUBLIC_PATH = "/calendar.ics"
@@ -90,20 +92,20 @@ async def feed_entries(condition: Q, now: datetime) -> list[Revised]:
 # /calendar.ics
 
 
-def unknown_sites(asked: Sequence[str], known: dict[str, str]) -> web.Response | None:
-    """A plain-text 400 naming the first site we do not know, or None when all are known."""
+def unknown_sites(asked: Sequence[str], listed: Collection[str]) -> web.Response | None:
+    """A plain-text 400 naming the first site that is not listed (and where the sites are), or None."""
     for slug in asked:
-        if slug not in known:
-            known_list = ", ".join(sorted(known))
+        if slug not in listed:
             return web.Response(status=400, content_type="text/plain",
-                                text=f"unknown site {slug[:100]!r} in ?site=; known sites: {known_list}\n")
+                                text=f"unknown site {slug[:100]!r} in ?site=; {API_PREFIX}/sites lists the sites "
+                                     f"(?q= searches them)\n")
     return None
 
 
 async def public_feed(request: web.Request) -> web.Response:
     asked = sorted(set(request.query.getall("site", [])))
     known = await site_names()
-    refusal = unknown_sites(asked, known)
+    refusal = unknown_sites(asked, await listed_slugs())
     if refusal is not None:
         return refusal
     selection = ContestFilter(sites=tuple(asked) if asked else None)

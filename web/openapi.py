@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fetchers.registry import all_sites
-
 API_PREFIX = "/api/v1"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -27,6 +25,9 @@ def ref(name: str) -> Schema:
 def nullable(type_name: str, **rules: Any) -> Schema:
     return {"type": [type_name, "null"], **rules}
 
+
+#: what a site's slug looks like: the sites themselves change at run time, so /api/v1/sites lists them
+SLUG_PATTERN = "^[a-z0-9_-]{1,40}$"
 
 MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC, e.g. 2026-11-23T10:00:00Z"}
 
@@ -73,11 +74,14 @@ SCHEMAS: dict[str, Schema] = {
     "Site": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["slug", "name", "url", "fetch_interval", "health"],
+        "required": ["slug", "name", "url", "popular", "source", "fetch_interval", "health"],
         "properties": {
             "slug": {"type": "string", "description": "the value of `site` in /api/v1/contests"},
             "name": {"type": "string"},
             "url": {"type": "string", "format": "uri"},
+            "popular": {"type": "boolean", "description": "one of the sites new accounts follow (listed first)"},
+            "source": nullable("string", description="null for a site read on its own (a site module or an iCalendar "
+                                                     "feed), else what reads it: \"clist\" for the clist.by upstream"),
             "fetch_interval": {"type": "integer", "minimum": 1, "description": "seconds between fetches"},
             "health": ref("SiteHealth"),
         },
@@ -150,24 +154,36 @@ def query(name: str, description: str, schema: Schema, **extra: Any) -> Schema:
 
 #: text without control characters that is not only spaces (spaces around it are ignored)
 READABLE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+#: the spaces of `\s` in READABLE_TEXT (JSON Schema's regular expressions are ECMAScript's), which the API strips:
+#: Python's own str.strip() differs (it strips U+0085, keeps U+FEFF)
+SPACES = "\t\n\v\f\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+SEARCH_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": READABLE_TEXT}
 
 CONTEST_PARAMETERS = [
-    query("site", "Only these sites (repeat the parameter for several); an unknown slug is an error.",
-          {"type": "array", "items": {"type": "string", "enum": sorted(all_sites())}}, style="form", explode=True),
+    # sites come and go at run time (clist.by, iCalendar feeds), so the slugs are no enum here: `x-listed-by` names
+    # the operation whose answer lists the valid values (tests/schemathesis_hooks.py reads it)
+    query("site", "Only these sites (repeat the parameter for several): slugs as /api/v1/sites lists them; a slug "
+                  "that is not listed there is an error.",
+          {"type": "array", "items": {"type": "string", "pattern": SLUG_PATTERN}}, style="form", explode=True,
+          **{"x-listed-by": "listSites"}),
     query("from", "Only contests starting at or after this moment (ISO 8601 with a zone: Z or +03:00).",
           {"type": "string", "format": "date-time"}),
     # the rule between two parameters, which JSON Schema cannot say, is stated for tools as `x-later-than`
     query("to", "Only contests starting before this moment (ISO 8601 with a zone); must be later than `from`.",
           {"type": "string", "format": "date-time"}, **{"x-later-than": "from"}),
     query("q", "Only contests whose title contains this text (case-insensitive); no control characters, not only "
-               "spaces (spaces around it are ignored).",
-          {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": READABLE_TEXT}),
+               "spaces (spaces around it are ignored).", SEARCH_TEXT),
     query("upcoming", "1 or true: only contests that have not ended yet (running ones included).",
           {"type": "string", "enum": list(UPCOMING_VALUES)}),
     query("limit", "Contests per page.",
           {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
     query("cursor", "`next_cursor` of the previous page (with the same filters); any other value is an error.",
           {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}, **{"x-issued-by": "next_cursor"}),
+]
+
+SITE_PARAMETERS = [
+    query("q", "Only sites whose slug or name contains this text (case-insensitive); no control characters, not "
+               "only spaces (spaces around it are ignored).", SEARCH_TEXT),
 ]
 
 ETAG_HEADER = {"ETag": {"required": True, "schema": {"type": "string"},
@@ -208,8 +224,11 @@ DOCUMENT: Schema = {
             CONTEST_PARAMETERS,
         ),
         f"{API_PREFIX}/sites": operation(
-            "listSites", "Every site with its fetch interval and fetch health.",
-            {"200": ok("The sites, by slug", ref("SiteList")), "304": NOT_MODIFIED},
+            "listSites", "Every site one can pick, with its fetch interval and fetch health: the popular sites first, "
+                         "then the others by name.",
+            {"200": ok("The sites, popular first, then A–Z", ref("SiteList")), "304": NOT_MODIFIED,
+             "400": BAD_PARAMETER},
+            SITE_PARAMETERS,
         ),
         f"{API_PREFIX}/me": {"get": {
             "operationId": "me", "summary": "The signed-in person's account (sign in on the web site first).",

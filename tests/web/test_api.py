@@ -18,7 +18,10 @@ from fetchers.contest import Contest as Fetched
 from fetchers.events import CHANNEL, EventBus, LocalBus, RedisBus
 from fetchers.health import record_failure, record_success
 from fetchers.ingest import ingest
+from models.catalog import listed_slugs
 from models.contest import ChangeKind, Contest, ContestChange, Site
+from models.selection import POPULAR_SITES
+from tests.catalog import UNLISTED, fill_catalog
 from tests.processes import wait_until
 from web.api import CACHE, CACHE_TTL
 from web.app import make_web_app
@@ -112,10 +115,22 @@ async def test_site_is_repeatable(client, calendar):
     assert await listed(client, site=["codechef", "atcoder"]) == ["abc400", "arc200", "START200"]
 
 
-async def test_an_unknown_site_is_an_error_naming_the_known_ones(client, calendar):
-    message = await rejected(client, "site", "site=codeforces&site=topcoder")
-    assert "topcoder" in message and "codeforces" in message and "atcoder" in message
+async def test_an_unknown_site_is_an_error_pointing_to_the_site_list(client, calendar):
+    await fill_catalog(60)
+    message = await rejected(client, "site", "site=codeforces&site=nosuchjudge")
+    assert message == "unknown site nosuchjudge; /api/v1/sites lists the sites, ?q= searches them"
+    message = await rejected(client, "site", "site=codeforce")
+    assert "did you mean codeforces?" in message
     await rejected(client, "site", "site=")
+    await rejected(client, "site", f"site={UNLISTED}")  # a source's health row, not a site
+
+
+async def test_a_site_found_through_clist_is_a_site_like_any_other(client, calendar):
+    await fill_catalog(60)
+    await add("toph", "t1", "Toph Round", NOW + timedelta(hours=3))
+    assert await listed(client, site=["toph", "leetcode"]) == ["t1", "weekly-500"]
+    page = await get_json(client, "/api/v1/contests", {"site": "toph"})
+    assert page["contests"][0]["site_name"] == "toph"
 
 
 async def test_from_and_to_take_any_zone_and_compare_in_utc(client, calendar):
@@ -146,10 +161,12 @@ async def test_q_matches_titles_case_insensitively_and_literally(client, calenda
     assert await listed(client, q="ROUND") == ["1", "a", "b"]
     assert await listed(client, q="100%") == ["START200"]  # % is a character, not a wildcard
     assert await listed(client, q="_") == []
+    assert await listed(client, q="\x85") == []  # no space to JSON Schema's regular expressions: a character
     assert await listed(client, q="round", site="codeforces", **{"from": z(NOW)}) == ["a", "b"]
 
 
-@pytest.mark.parametrize("value", ["", "   ", "x" * 101, "a\x00b", "\x00", "tab\there"])
+@pytest.mark.parametrize("value", ["", "   ", "x" * 101, "a\x00b", "\x00", "tab\there", "\x1dround", "round\x1f",
+                                   "\ufeff", " \u3000 "])
 async def test_q_must_be_1_to_100_printable_characters(client, calendar, value):
     await rejected(client, "q", urlencode({"q": value}))
 
@@ -218,15 +235,49 @@ async def test_sites_with_interval_and_fetch_health(client, db):
     await record_success("codeforces", NOW)
     await record_failure("atcoder", NOW, "timeout")  # never fetched successfully: stale too
     sites = {site["slug"]: site for site in (await get_json(client, "/api/v1/sites"))["sites"]}
-    assert list(sites) == sorted(await Site.all().values_list("slug", flat=True))
+    assert list(sites) == await listed_slugs()
     assert sites["codeforces"] == {
-        "slug": "codeforces", "name": "Codeforces", "url": "https://codeforces.com", "fetch_interval": 600,
+        "slug": "codeforces", "name": "Codeforces", "url": "https://codeforces.com", "popular": True, "source": None,
+        "fetch_interval": 600,
         "health": {"ok": True, "stale": False, "last_try": z(NOW), "last_success": z(NOW),
                    "consecutive_failures": 0, "last_error": None},
     }
     health = sites["atcoder"]["health"]
     assert (health["ok"], health["stale"], health["consecutive_failures"], health["last_error"]) == (
         False, True, 1, "timeout")
+
+
+async def test_sixty_sites_popular_first_then_a_to_z_with_their_source(client, db):
+    await fill_catalog(60)
+    await Site.filter(slug="kaggle").update(name="kaggle")  # lower case sorts among the others
+    sites = (await get_json(client, "/api/v1/sites"))["sites"]
+    assert len(sites) == 60 and UNLISTED not in [site["slug"] for site in sites]
+    assert [site["slug"] for site in sites[:4]] == list(POPULAR_SITES)
+    assert all(site["popular"] for site in sites[:4]) and not any(site["popular"] for site in sites[4:])
+    names = [site["name"] for site in sites[4:]]
+    assert names == sorted(names, key=str.casefold) and names != sorted(names)
+    by_slug = {site["slug"]: site for site in sites}
+    assert by_slug["kaggle"]["source"] == "clist" and by_slug["ucup-ical"]["source"] is None
+    assert set(by_slug["toph"]) == {"slug", "name", "url", "popular", "source", "fetch_interval", "health"}
+
+
+@pytest.mark.parametrize(("search", "slugs"), [
+    ("CHARLIE", ["charlie-cup", "charlie-judge"]),  # any case, in listing order
+    ("universal", ["cups"]),  # the name
+    ("ucup-ical", ["ucup-ical"]),  # the slug
+    ("  codeforces ", ["codeforces", "codeforces-gym"]),  # popular first; spaces around do not count
+    ("nothing-like-this", []),
+])
+async def test_sites_are_searched_by_slug_and_name(client, db, search, slugs):
+    await fill_catalog(60)
+    found = (await get_json(client, "/api/v1/sites", {"q": search}))["sites"]
+    assert [site["slug"] for site in found] == slugs
+
+
+@pytest.mark.parametrize("query", ["q=", "q=%20%20", "q=a%00b", "q=%1Dcup", "q=" + "x" * 101, "q=a&q=b"])
+async def test_a_bad_site_search_is_an_error(client, db, query):
+    response = await client.get("/api/v1/sites?" + query)
+    assert response.status == 400 and (await response.json())["error"]["parameter"] == "q"
 
 
 @pytest.mark.parametrize("path", ["/api/v1/contests", "/api/v1/sites", "/api/v1/openapi.json"])

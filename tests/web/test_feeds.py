@@ -19,6 +19,7 @@ from models.account import Account
 from models.contest import Contest
 from notify.ical import contest_uid
 from notify.messages import ContestInfo
+from tests.catalog import fill_catalog
 from web.app import make_web_app
 
 pytestmark = pytest.mark.db
@@ -111,12 +112,24 @@ async def test_the_site_parameter_narrows_the_public_feed(client):
     assert set(events_by_uid(only)) == {uid("codeforces", "2100")}
 
 
-@pytest.mark.parametrize("sites", [["nope"], ["codeforces", "Codeforces"], ["codeforces", ""]])
+@pytest.mark.parametrize("sites", [["nope"], ["codeforces", "Codeforces"], ["codeforces", ""], ["clist"]])
 async def test_an_unknown_site_is_a_plain_400_naming_it(client, sites):
+    await fill_catalog(60)
     response = await client.get("/calendar.ics", params=[("site", site) for site in sites])
     assert response.status == 400 and response.content_type == "text/plain"
     text = await response.text()
-    assert f"unknown site {sites[-1]!r}" in text and "codeforces" in text
+    assert f"unknown site {sites[-1]!r}" in text and "/api/v1/sites lists the sites" in text
+    assert "kaggle" not in text  # sixty sites are not listed in an error
+
+
+async def test_a_site_found_through_clist_has_its_feed(client):
+    await fill_catalog(60)
+    now = datetime.now(UTC)
+    await Contest.create(site_id="toph", key="t1", title="Toph Round", url="https://toph.co/c/t1",
+                         start=now + timedelta(days=1), end=now + timedelta(days=1, hours=2), duration=7200)
+    calendar = await get_calendar(client, "/calendar.ics", site="toph")
+    assert set(events_by_uid(calendar)) == {uid("toph", "t1")}
+    assert str(calendar["X-WR-CALNAME"]) == "contestbell: toph"
 
 
 # /calendar/<token>.ics
