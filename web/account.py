@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from models.account import Account, DiscordWebhook, EmailAddress, OAuthIdentity, TelegramChat
-from models.contest import Site
+from models.catalog import listed_sites, listed_slugs
 from models.linking import Purpose, forget_account, new_link_token, ways_in
 from notify.addresses import Asked, Mailer, Verification, ask_to_confirm, parse_address
 from notify.channel import Result, Verdict
@@ -46,6 +46,7 @@ from web.openapi import API_PREFIX
 from web.rendering import page_language_of, rendered
 from web.sessions import checked_form, csrf_token, sign_out, signed_in
 from web.signin import SIGN_IN
+from web.site_choices import site_groups
 
 log = logging.getLogger("contestbell.web.account")
 
@@ -143,7 +144,7 @@ async def account_context(request: web.Request, account: Account) -> dict[str, A
     return {
         "account": account,
         "csrf": await csrf_token(request),
-        "sites": dict(await Site.all().order_by("name").values_list("slug", "name")),
+        "site_groups": site_groups(await listed_sites()),
         "languages_offered": languages(request.app[I18N]),
         "common_zones": COMMON_ZONES,
         "emails": await EmailAddress.filter(account_id=account.id).order_by("id"),
@@ -180,7 +181,7 @@ async def save_settings(request: web.Request) -> web.Response:
                                                     "min_duration", "max_duration")}
     typed["sites"] = form.getall("sites", [])
     typed["paused"] = form.get("paused") == "on"
-    known_sites = await Site.all().values_list("slug", flat=True)
+    known_sites = await listed_slugs()
     with speaking(request.app[I18N], page_language_of(request)):  # the problems are told in the page's language
         values, problems = read_settings(typed, known_sites, languages(request.app[I18N]))
     if problems:

@@ -20,7 +20,8 @@ from aiohttp import web
 from babel.dates import format_date, format_datetime
 
 from fetchers.contest import iso_z
-from models.contest import Contest, Site
+from models.catalog import listed_sites
+from models.contest import Contest
 from notify.formatting import span
 from notify.i18n import language_name, languages, speaking
 from notify.zones import COMMON_ZONES
@@ -39,6 +40,7 @@ from web.calendar import (
 )
 from web.keys import I18N
 from web.language import page_language, remember_language
+from web.site_choices import site_groups
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ZONE_COOKIE = "tz"
@@ -141,11 +143,13 @@ async def calendar_page(request: web.Request) -> web.Response:
     """The whole page, or with `partial=1` only the calendar part (what the script swaps in on a change)."""
     i18n = request.app[I18N]
     language = page_language(i18n, request)
-    sites = dict(await Site.all().order_by("name").values_list("slug", "name"))
+    catalog = await listed_sites()
+    sites = {site.slug: site.name for site in catalog}
     zone_cookie = request.cookies.get(ZONE_COOKIE)
     query = parse_query(request.query, unquote(zone_cookie) if zone_cookie else None, sites)
     partial = request.query.get("partial") == "1"
     context = await calendar_context(query, sites, language)
+    context["site_groups"] = site_groups(catalog)
     with speaking(i18n, language):
         context.update(view_sections(query, context["day"], context["today"], context["contests"], language))
         if not partial:
@@ -159,7 +163,8 @@ async def calendar_page(request: web.Request) -> web.Response:
 
 
 async def calendar_context(query: CalendarQuery, sites: dict[str, str], language: str) -> dict[str, Any]:
-    """The contests of the view, shown in the viewer's zone, and what the navigation links need."""
+    """The contests of the view, shown in the viewer's zone, and what the navigation links need; `sites` are the
+    listed sites' names by slug."""
     now = datetime.now(UTC)
     today = now.astimezone(query.zone).date()
     day = query.day or today

@@ -1,8 +1,10 @@
 """Driving Debian's Chromium with Playwright (STACK_NOTES section 8): launching it, watching a page's console for
-Content-Security-Policy violations and script errors, and keeping screenshots in test-artifacts/."""
+Content-Security-Policy violations and script errors, checking a page with axe-core, and keeping screenshots in
+test-artifacts/."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,12 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, ConsoleMessage, Error, Page, async_playwright
 
 CHROMIUM = Path(os.environ.get("CONTESTBELL_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run", "--disable-gpu"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+#: the rules axe-core checks: WCAG 2.0 and 2.1, levels A and AA
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_TIMEOUT = 60.0
 
 
 def require_chromium() -> None:
@@ -84,3 +90,13 @@ async def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core (the copy axe-playwright-python ships) finds against WCAG 2.1 A and AA on the page as it is
+    now: one line per rule broken, with the elements that break it. axe-core runs in the page, so the page's
+    JavaScript must be on (without it axe never answers: `AXE_TIMEOUT`)."""
+    results = await asyncio.wait_for(Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA},
+                                                              "resultTypes": ["violations"]}), AXE_TIMEOUT)
+    return [f"{rule['id']} ({rule['impact']}): {rule['help']}: " + ", ".join(
+        " ".join(node["target"]) for node in rule["nodes"][:5]) for rule in results.response["violations"]]

@@ -16,10 +16,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
+from selectolax.lexbor import LexborHTMLParser
 
 from models.account import Account, CalendarAlias, Delivery, LinkToken, OAuthIdentity, TelegramChat
 from models.contest import Contest
 from tests.bot.updates import callback, private_message
+from tests.catalog import UNLISTED, fill_catalog
 from tests.fake_telegram import TOKEN
 from tests.web.accounts import AccountsSite, accounts_site, csrf_of, sign_in_with_oidc
 from web.app import Accounts, make_web_app
@@ -330,6 +332,27 @@ async def test_a_value_the_bot_refuses_the_form_refuses_with_the_same_message(si
     problem = re.search(rf'id="{field}-problem">([^<]+)<', page).group(1)
     assert html.unescape(problem) in html.unescape(bot_says), (problem, bot_says)
     assert (await Account.get(telegram_chats__chat_id=CHAT)).timezone == "UTC"
+
+
+async def test_the_form_offers_sixty_sites_in_groups_and_takes_only_listed_ones(site):
+    await fill_catalog(60)
+    await site.bot_reply(private_message("/start", user_id=CHAT), CHAT)
+    async with site.browser() as browser:
+        await browser.get("/auth/telegram/callback?" + urlencode(widget_payload(CHAT, int(time.time()))))
+        form = LexborHTMLParser(await (await browser.get("/account")).text())
+        groups = form.css("[data-site-picker] fieldset.site-group")
+        offered = [[box.attributes["value"] for box in group.css("input[name=sites]")] for group in groups]
+        assert offered[0] == ["codeforces", "atcoder", "leetcode", "codechef"] and len(offered[1]) == 56
+        assert UNLISTED not in offered[1]
+        saved = await browser.post("/account", data={**SETTINGS, "sites": ["toph", "kaggle"],
+                                                     "csrf": await csrf_of(browser)})
+        assert saved.status == 200
+        refused = await browser.post("/account", data={**SETTINGS, "sites": ["toph", UNLISTED, "kagle"],
+                                                       "csrf": await csrf_of(browser)})
+        page = html.unescape(await refused.text())
+    assert refused.status == 400
+    assert f"Not a site: “{UNLISTED}”, “kagle”. Did you mean kaggle?" in page
+    assert (await Account.get(telegram_chats__chat_id=CHAT)).sites == ["toph", "kaggle"]
 
 
 # /api/v1/me, forgetting

@@ -12,7 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from selectolax.lexbor import LexborHTMLParser
 
+from models.catalog import listed_sites
 from models.contest import Contest
+from tests.catalog import UNLISTED, fill_catalog
 from web.app import make_web_app
 from web.calendar import month_days
 
@@ -122,6 +124,27 @@ async def test_each_filter_narrows_the_list_and_is_kept_in_the_form_and_links(cl
     assert month == {"view": ["month"], "site": ["codeforces"], "q": ["educational"], "min_hours": ["1.5"],
                      "max_hours": ["2"]}
     assert "site=codeforces" in html.css_first("footer a").attributes["href"]  # the iCal feed of these sites
+
+
+async def test_sixty_sites_are_offered_in_groups_popular_first_then_a_to_z(client):
+    await fill_catalog(60)
+    await add("Toph Round", datetime.now(UTC) + timedelta(hours=3), site="toph")
+    html = await page(client, "/?site=toph&site=codeforces&site=clist")
+    groups = html.css("fieldset.sites fieldset.site-group")
+    assert [group.css_first("legend").text(strip=True) for group in groups] == ["Popular sites", "All other sites, A–Z"]
+    boxes = [[box.attributes["value"] for box in group.css("input[name=site]")] for group in groups]
+    catalog = await listed_sites()
+    assert boxes == [[s.slug for s in catalog if s.popular], [s.slug for s in catalog if not s.popular]]
+    assert len(boxes[0] + boxes[1]) == 60 and UNLISTED not in boxes[1]
+    names = [label.text(strip=True) for label in groups[1].css("label")]
+    assert names == sorted(names, key=str.casefold)
+    checked = [box.attributes["value"] for box in html.css("input[name=site]") if "checked" in box.attributes]
+    assert checked == ["codeforces", "toph"]
+    assert titles(html) == ["Toph Round"]  # the unlisted row is no filter at all, the listed ones are
+    search = html.css_first("input[type=search][data-site-search]")
+    assert "name" not in search.attributes  # not a filter of its own: never in the address
+    assert "hidden" in search.parent.attributes  # shown by the script only
+    assert html.css_first(f"label[for={search.attributes['id']}]").text(strip=True) == "Find a site"
 
 
 async def test_month_and_week_place_contests_on_the_viewers_days(client):

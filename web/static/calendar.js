@@ -2,7 +2,9 @@
 // - shows times in the browser's time zone (remembered in the "tz" cookie) unless the address or the cookie chose one,
 // - follows /ws: on every contest change it fetches the same view again (partial=1) and swaps it in without a reload,
 //   highlights the changed contest and announces the change in the aria-live region,
-// - leaves empty fields out of the filter form's address.
+// - leaves empty fields out of the filter form's address,
+// - shows the site pickers' search boxes (web/templates/site_choices.html): typing hides the sites whose slug and
+//   name do not contain the text, and says how many match.
 (function () {
   "use strict";
 
@@ -169,7 +171,38 @@
     });
   }
 
+  function filled(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
+  }
+
+  function searchable(picker) {
+    var input = picker.querySelector("[data-site-search]");
+    var status = picker.querySelector("[data-site-matches]");
+    var items = picker.querySelectorAll("[data-site]");
+    if (!input || !status) { return; }
+    function narrow() {
+      var wanted = input.value.trim().toLowerCase();
+      var shown = 0;
+      items.forEach(function (item) {
+        item.hidden = wanted !== "" && item.dataset.site.indexOf(wanted) < 0;
+        if (!item.hidden) { shown += 1; }
+      });
+      picker.querySelectorAll("[data-site-group]").forEach(function (group) {
+        group.hidden = !group.querySelector("[data-site]:not([hidden])");
+      });
+      status.textContent = wanted === "" ? "" : shown === 0 ? status.dataset.none
+        : filled(status.dataset.some, { count: shown, total: items.length });
+    }
+    input.addEventListener("input", narrow);
+    input.addEventListener("keydown", function (event) {  // Enter in the search box does not send the form
+      if (event.key === "Enter") { event.preventDefault(); }
+    });
+    input.closest(".site-search").hidden = false;
+    if (input.value) { narrow(); }  // the browser kept what was typed (back to the page)
+  }
+
   adoptBrowserZone();
   keepAddressesShort();
+  document.querySelectorAll("[data-site-picker]").forEach(searchable);
   if ("WebSocket" in window) { listen(); }
 }());
