@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from models.account import Account, TelegramChat
+from models.catalog import listed_sites
+from models.contest import Site
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, group_message, private_message
+from tests.catalog import fill_catalog
 
 
 async def test_start_creates_the_account_with_defaults_and_greets(telegram):
@@ -17,6 +22,19 @@ async def test_start_creates_the_account_with_defaults_and_greets(telegram):
     assert chat.chat_type == "private" and chat.active
     assert chat.account.language == "en" and chat.account.timezone == "UTC"
     assert chat.account.reminder_offsets == [86400, 3600] and not chat.account.paused
+
+
+async def test_many_followed_sites_are_summed_up_and_names_escaped(telegram):
+    added = await fill_catalog(60)
+    await Site.filter(slug=added[0]).update(name="<b>Judge</b> & Co")
+    await telegram.reply_to(private_message("/start"))
+    await Account.filter(telegram_chats__chat_id=USER_ID).update(sites=[*added[:20], "gone-from-the-catalog"])
+    names = [site.name for site in await listed_sites() if site.slug in added[:20]]
+    for command in ("/start", "/settings"):
+        reply = await telegram.reply_to(private_message(command))
+        [line] = [line for line in reply.text.split("\n") if line.startswith("Sites: ")]
+        assert line == f"Sites: {escape(', '.join(names[:8]))} and 13 more (see /sites)"
+        assert "Sites: &lt;b&gt;Judge&lt;/b&gt; &amp; Co, " in line  # first A–Z, as HTML text
 
 
 async def test_start_keeps_the_deep_link_payload(telegram):
