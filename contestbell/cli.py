@@ -1,6 +1,6 @@
 """`contestbell` command line: admin commands and the process kinds.
 
-Exit status 0 on success, 1 when a fetch failed, 2 on bad input (a one-line message on stderr).
+Exit status 0 on success, 1 when a fetch or a check failed, 2 on bad input (a one-line message on stderr).
 """
 
 from __future__ import annotations
@@ -100,6 +100,15 @@ async def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from contestbell.check import run_checks
+
+    outcomes = await run_checks(settings)
+    for outcome in outcomes:
+        print(outcome.line(), flush=True)
+    return 0 if all(outcome.status != "FAIL" for outcome in outcomes) else 1
+
+
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     async with resources.open_database(settings):
         pass
@@ -144,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("fetch", help="fetch sites now and print what changed")
     p.add_argument("sites", nargs="*", metavar="SITE")
     p.set_defaults(handler=cmd_fetch)
+    commands.add_parser("check", help="check the settings and reach every service they name (one line each)"
+                        ).set_defaults(handler=cmd_check)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
     for name, (function, description) in PROCESSES.items():
         commands.add_parser(name, help=description).set_defaults(handler=process(function))

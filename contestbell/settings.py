@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite://var/contestbell.sqlite3"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_SCHEMES = ("postgres", "postgresql", "sqlite")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+
+
+def is_host(value: str) -> bool:
+    """An IP address or a host name (no scheme, port or path)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return len(value) <= 253 and bool(_HOST_NAME.match(value))
+    return True
+
+
+def web_address_problem(value: str) -> str | None:
+    """What is wrong with an http(s) base address, or None. The address itself is not echoed: some carry a key."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "use an address like https://HOST[:PORT][/PATH]"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "the port is not a number from 0 to 65535"
+    if parts.query or parts.fragment:
+        return "use an address without ?query or #fragment"
+    return None
 
 
 class Settings(BaseSettings):
@@ -65,6 +95,76 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level: use one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        from tortoise.backends.base.config_generator import expand_db_url
+        from tortoise.exceptions import ConfigurationError
+
+        scheme = urlsplit(value).scheme
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError("use postgres://USER:PASSWORD@HOST:5432/DB or sqlite://PATH"
+                             + (f", not a {scheme}:// address" if scheme else ""))
+        try:
+            expand_db_url(value)
+        except (ConfigurationError, ValueError) as error:  # the URL is not echoed: it may hold a password
+            raise ValueError(f"not a database address Tortoise can open: {error}") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_address(cls, value: str | None) -> str | None:
+        from redis.connection import parse_url
+
+        if value is not None:
+            try:
+                parse_url(value)
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 - raises on a port that is not a number
+            except ValueError as error:
+                raise ValueError(f"use redis://HOST:6379/DB (or rediss://, unix://): {error}") from None
+            database = parts.path.strip("/")
+            if parts.scheme != "unix" and database and not database.isdigit():  # redis-py would quietly use 0
+                raise ValueError("the database after the host is a number: redis://HOST:6379/0")
+        return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn(cls, value: str | None) -> str | None:
+        from sentry_sdk.utils import BadDsn, Dsn
+
+        if value is not None:
+            try:
+                Dsn(value)
+            except BadDsn as error:
+                raise ValueError(f"not a Sentry DSN (https://KEY@HOST/PROJECT): {error}") from None
+        return value
+
+    @field_validator("http_host")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        if not is_host(value):
+            raise ValueError(f"{value!r} is not a host name or IP address to listen on (e.g. 127.0.0.1, 0.0.0.0, ::)")
+        return value
+
+    @field_validator("fetch_via", "public_url", "telegram_api_base", "oidc_issuer", "discord_api_base", "github_url",
+                     "github_api_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = web_address_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("ical_sources")
     @classmethod
