@@ -10,7 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from contestbell.secret_key import SecretKeyProblem, secret_key
 from contestbell.settings import Settings
 from fetchers.contest import Contest, ParseError, load_json
 from fetchers.ingest import ShrunkFetch
-from fetchers.pipeline import SITE_FAULTS, fetch_and_ingest, ingest_source
+from fetchers.pipeline import SITE_FAULTS, fetch_and_ingest, ingest_recent
 from fetchers.registry import SiteModule, UnknownSite, all_sites, get_site, selected_sites
 
 
@@ -73,7 +73,7 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     async with resources.open_database(settings), resources.event_bus(settings) as bus:
         try:
-            report = await ingest_source(site, contests, now)
+            report = await ingest_recent(site, contests, now, timedelta(days=settings.keep_past_days))
         except ShrunkFetch as error:
             raise UsageError(f"{site.slug}: {error}") from error
         if report.changes:

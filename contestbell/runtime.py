@@ -19,6 +19,7 @@ from contestbell.resources import SetupError, event_bus, fetch_context, open_dat
 from contestbell.settings import Settings
 from contestbell.telegram import telegram_bot
 from fetchers.events import EventBus
+from fetchers.health import start_afresh_where_fetched_otherwise
 from fetchers.registry import SiteModule, selected_sites
 from fetchers.tasks import make_broker, register_fetch_task
 from scheduler.fetch_kicks import new_scheduler, schedule_fetches
@@ -89,6 +90,10 @@ async def clock(settings: Settings, broker: AsyncBroker, sites: list[SiteModule]
                 ) -> AsyncIterator[None]:
     """APScheduler running the fetch kicks (one job per site) and the reminder clock; shut down on exit."""
     scheduler = new_scheduler()
+    afresh = await start_afresh_where_fetched_otherwise([site.info for site in sites], settings.fetch_via)
+    if afresh:
+        log.info("fetch settings changed since the last start: %s tried at once (backoff forgotten)",
+                 ", ".join(afresh))
     schedule_fetches(scheduler, broker, [site.info for site in sites])
     scheduler.start()
     log.info("fetching %s", ", ".join(s.slug for s in sites) or "nothing (CONTESTBELL_SITES=none)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -21,6 +22,24 @@ async def ensure_sites(infos: Iterable[SiteInfo]) -> None:
     if rows:
         await Site.bulk_create(rows, on_conflict=["slug"],
                                update_fields=["name", "url", "every_seconds", "source", "listed"])
+
+
+def fetch_fingerprint(fetch_via: str | None, url: str) -> str:
+    """What a site's fetches go through (CONTESTBELL_FETCH_VIA and the site's address), in 16 hex digits."""
+    return hashlib.sha256(f"{fetch_via or ''}\n{url}".encode()).hexdigest()[:16]
+
+
+async def start_afresh_where_fetched_otherwise(infos: Iterable[SiteInfo], fetch_via: str | None) -> list[str]:
+    """Forget the failures in a row (and the last try) of every site whose fetch settings changed since the clock
+    last started: they were failures of the old settings (a mirror that is gone, a site that moved), and would
+    keep the site backing off for hours. Such sites are then fetched at once. Returns the slugs of those that had
+    been tried before."""
+    wanted = {info.slug: fetch_fingerprint(fetch_via, info.url) for info in infos}
+    rows = await Site.filter(slug__in=list(wanted)).values_list("slug", "fetch_settings", "last_try")
+    changed = [(slug, tried) for slug, stored, tried in rows if stored != wanted[slug]]
+    for slug, _ in changed:
+        await Site.filter(slug=slug).update(fetch_settings=wanted[slug], consecutive_failures=0, last_try=None)
+    return sorted(slug for slug, tried in changed if tried is not None)
 
 
 async def record_try(slug: str, now: datetime) -> None:

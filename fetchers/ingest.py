@@ -62,19 +62,25 @@ class IngestReport:
     site: str
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
+    #: contests the answer listed that ended before the kept window (CONTESTBELL_KEEP_PAST_DAYS): not stored
+    too_old: int = 0
 
     def keys(self, kind: ChangeKind) -> list[str]:
         return [change.key for change in self.changes if change.kind is kind]
 
     def summary(self) -> dict[str, Any]:
-        """What `contestbell ingest` and `fetch` print: keys per change kind and the unchanged count."""
+        """What `contestbell ingest` and `fetch` print: keys per change kind, the unchanged count, and how many
+        were too old to keep (only when some were)."""
         result: dict[str, Any] = {kind.value: self.keys(kind) for kind in ChangeKind}
         result["unchanged"] = self.unchanged
+        if self.too_old:
+            result["too_old"] = self.too_old
         return result
 
     def summary_line(self) -> str:
         counts = [f"{len(self.keys(kind))} {kind}" for kind in ChangeKind if self.keys(kind)]
-        return ", ".join([*counts, f"{self.unchanged} unchanged"])
+        too_old = [f"{self.too_old} too old to keep"] if self.too_old else []
+        return ", ".join([*counts, f"{self.unchanged} unchanged", *too_old])
 
 
 def refuse_if_shrunk(known: Iterable[Known], fetched: Sequence[Fetched], now: datetime) -> None:

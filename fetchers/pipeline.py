@@ -82,8 +82,7 @@ async def try_fetch(site: SiteModule, context: FetchContext) -> IngestReport | F
     try:
         async with asyncio.timeout(FETCH_DEADLINE):
             contests = await site.fetch(context.http)
-        fresh = recent_enough(contests, now, context.keep_past)
-        report = await ingest_source(site, fresh, now)
+        report = await ingest_recent(site, contests, now, context.keep_past)
     except Exception as error:
         await note_failure(site.slug, now, error)
         if site.site_info:
@@ -93,6 +92,16 @@ async def try_fetch(site: SiteModule, context: FetchContext) -> IngestReport | F
     if report.changes:
         await context.bus.wake()
     log.info("fetched %s: %s", site.slug, report.summary_line())
+    return report
+
+
+async def ingest_recent(source: SiteModule, contests: list[Contest], now: datetime, keep_past: timedelta
+                        ) -> IngestReport:
+    """Ingest the contests that ended at most `keep_past` ago; the report counts the others as too old (a capture
+    replayed months later is all too old: the summary says so instead of showing nothing)."""
+    fresh = recent_enough(contests, now, keep_past)
+    report = await ingest_source(source, fresh, now)
+    report.too_old = len(contests) - len(fresh)
     return report
 
 

@@ -24,6 +24,9 @@ class Site(Model):
     source = fields.CharField(max_length=40, null=True)
     #: False for a row that only holds a source's fetch health (clist itself): it is not a site people pick
     listed = fields.BooleanField(default=True)
+    #: a fingerprint of how the clock that kicks this site's fetches reaches it (CONTESTBELL_FETCH_VIA and the
+    #: site's address): when it changes, the failures in a row were those of other settings and backoff starts afresh
+    fetch_settings = fields.CharField(max_length=64, null=True)
 
     contests: fields.ReverseRelation[Contest]
 

@@ -3,7 +3,8 @@
 A request for `https://HOST/PATH?Q` arrives here as `/HOST/PATH?Q`. Each site answers with one capture;
 a test can make a site fail (`500`), hang past the client's timeout (`slow`) or answer an HTML error
 page (`garbage`). Run it by hand: `python -m tests.replay --port 8099`, then
-`CONTESTBELL_FETCH_VIA=http://127.0.0.1:8099 contestbell fetch`.
+`CONTESTBELL_FETCH_VIA=http://127.0.0.1:8099 contestbell fetch`. The captures are months or years old; with
+`--shift` every time in each one moves by the same number of days, so that its newest contest starts tomorrow.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Literal
 
 from aiohttp import web
 
+from tests.capture_times import shifted_captures
 from tests.captures import capture
 
 #: what each site's endpoint answers: `HOST/PATH?QUERY` (as the site is asked) -> capture, content type
@@ -46,7 +48,7 @@ GARBAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Ga
 class Replay:
     """The replay app plus its knobs: which routes misbehave, and how often each route was asked."""
 
-    def __init__(self, slow_seconds: float = 30.0) -> None:
+    def __init__(self, slow_seconds: float = 30.0, shift: bool = False) -> None:
         self.faults: dict[str, Fault] = {}
         self.hits: Counter[str] = Counter()
         self.bodies: dict[str, bytes] = {}
@@ -54,6 +56,8 @@ class Replay:
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self.answer)
         self.files = {route: capture(name) for route, (name, _) in ROUTES.items()}  # skips without captures
+        #: with `shift`, each capture moved in time so that its newest contest starts tomorrow (tests/capture_times.py)
+        self.shifted = shifted_captures(self.files) if shift else {}
 
     def break_route(self, route: str, fault: Fault) -> None:
         if route not in ROUTES:
@@ -76,15 +80,18 @@ class Replay:
         if fault == "garbage":
             return web.Response(text=GARBAGE, content_type="text/html")
         content_type = ROUTES[route][1]
-        return web.Response(body=self.files[route].read_bytes(), content_type=content_type, charset="utf-8")
+        body = self.shifted.get(route) or self.files[route].read_bytes()
+        return web.Response(body=body, content_type=content_type, charset="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--shift", action="store_true",
+                        help="move each capture's times so that its newest contest starts tomorrow")
     args = parser.parse_args()
-    web.run_app(Replay().app, host=args.host, port=args.port)
+    web.run_app(Replay(shift=args.shift).app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":
