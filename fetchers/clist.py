@@ -112,7 +112,7 @@ def parse(payload: Any) -> list[Contest]:
         if contest is not None:
             contests.append(contest)
     if skipped:
-        log.warning("clist: %d of %d rows could not be read and were skipped", skipped, len(rows))
+        log.info("clist: %d of %d rows could not be read and were skipped", skipped, len(rows))
     return contests
 
 

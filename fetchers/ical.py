@@ -146,8 +146,8 @@ def calendar_events(text: str | bytes, *, window: tuple[datetime, datetime]) -> 
             seen.add(event.key)
             events.append(event)
     if events.skipped:
-        log.warning("calendar: %d events or series could not be read and were skipped (first: %s)",
-                    len(events.skipped), events.skipped[0])
+        log.info("calendar: %d events or series could not be read and were skipped (first: %s)",
+                 len(events.skipped), events.skipped[0])
     return events
 
 
