@@ -14,6 +14,8 @@ from taskiq import AsyncBroker
 from taskiq.api import run_receiver_task
 
 from contestbell.accounts import web_accounts
+from contestbell.logs import configure_logging
+from contestbell.metrics import serving_metrics
 from contestbell.reminders import reminder_clock
 from contestbell.resources import SetupError, event_bus, fetch_context, open_database
 from contestbell.settings import Settings
@@ -42,8 +44,7 @@ class WithoutTraceback(logging.Filter):
 
 
 def init_observability(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     for chatty in ("apscheduler", "tortoise", "taskiq.receiver.receiver"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     logging.getLogger("asyncpg.pool").addFilter(WithoutTraceback())
@@ -143,7 +144,12 @@ async def run_web(settings: Settings) -> None:
 
 
 async def run_worker(settings: Settings) -> None:
-    """`contestbell worker`: runs fetch tasks from the Redis queue."""
+    """`contestbell worker`: runs fetch tasks from the Redis queue (metrics on their own port, when set)."""
+    async with serving_metrics(settings):
+        await work(settings)
+
+
+async def work(settings: Settings) -> None:
     redis_url = require_redis(settings, "worker")
     async with open_database(settings), event_bus(settings) as bus, fetch_context(settings, bus) as context:
         broker = make_broker(redis_url)
@@ -159,7 +165,13 @@ async def run_worker(settings: Settings) -> None:
 
 
 async def run_scheduler(settings: Settings) -> None:
-    """`contestbell scheduler`: kicks fetches into the Redis queue at each site's interval."""
+    """`contestbell scheduler`: kicks fetches into the Redis queue at each site's interval and sends reminders, while
+    it leads (metrics on their own port, when set, also while it stands by)."""
+    async with serving_metrics(settings):
+        await lead_and_schedule(settings)
+
+
+async def lead_and_schedule(settings: Settings) -> None:
     redis_url = require_redis(settings, "scheduler")
     sites = sites_to_fetch(settings)
     leadership = make_leadership(redis_url)

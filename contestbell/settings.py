@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -55,6 +56,11 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(None, repr=False)
     data_dir: Path = Path("var")
     log_level: str = "INFO"
+    #: text: one readable line per record; json: one JSON object per line (time, level, logger, message, context)
+    log_format: Literal["text", "json"] = "text"
+    #: worker and scheduler serve /metrics on HTTP_HOST:METRICS_PORT (unset: not served); web and run serve it on
+    #: their web port
+    metrics_port: int | None = Field(None, ge=1, le=65535)
     fetch_timeout: float = Field(20.0, gt=0)
     keep_past_days: int = Field(31, ge=0)
     telegram_token: str | None = Field(None, repr=False)
@@ -91,7 +97,7 @@ class Settings(BaseSettings):
     @field_validator("redis_url", "public_url", "fetch_via", "sentry_dsn", "telegram_token",
                      "telegram_webhook_secret", "smtp_host", "smtp_user", "smtp_password", "smtp_from", "secret_key",
                      "oidc_issuer", "oidc_client_id", "oidc_client_secret", "github_client_id", "github_client_secret",
-                     "clist_username", "clist_api_key", mode="before")
+                     "clist_username", "clist_api_key", "metrics_port", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

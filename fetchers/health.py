@@ -10,6 +10,7 @@ from tortoise.expressions import F
 
 from fetchers.contest import SiteInfo
 from models.contest import Site
+from models.metrics import FETCHES
 
 
 async def ensure_sites(infos: Iterable[SiteInfo]) -> None:
@@ -50,10 +51,12 @@ async def record_success(slug: str, now: datetime) -> None:
     await Site.filter(slug=slug).update(
         last_try=now, last_success=now, consecutive_failures=0, last_error=None
     )
+    FETCHES.labels(slug, "ok").inc()
 
 
 async def record_failure(slug: str, now: datetime, error: str) -> int:
-    """Count one more failure in a row; returns how many there are now."""
+    """Count one more failure in a row; returns how many there are now. `error` is the error class (a few words)."""
+    FETCHES.labels(slug, error[:40]).inc()
     site = await Site.get(slug=slug)
     site.last_try = now
     site.consecutive_failures += 1

@@ -91,7 +91,7 @@ async def try_fetch(site: SiteModule, context: FetchContext) -> IngestReport | F
     await record_success(site.slug, now)
     if report.changes:
         await context.bus.wake()
-    log.info("fetched %s: %s", site.slug, report.summary_line())
+    log.info("fetched %s: %s", site.slug, report.summary_line(), extra={"site": site.slug})
     return report
 
 
@@ -160,7 +160,8 @@ async def note_failure(slug: str, now: datetime, error: Exception) -> None:
     routine), an ERROR with the traceback and one Sentry event for a bug of ours."""
     failures = await record_failure(slug, now, error_class(error))
     if isinstance(error, SITE_FAULTS):
-        log.warning("fetch of %s failed (%d in a row): %s (%s)", slug, failures, error_class(error), one_line(error))
+        log.warning("fetch of %s failed (%d in a row): %s (%s)", slug, failures, error_class(error), one_line(error),
+                    extra={"site": slug})
     else:
-        log.error("fetch of %s failed with a bug (%d in a row)", slug, failures, exc_info=error)
+        log.error("fetch of %s failed with a bug (%d in a row)", slug, failures, exc_info=error, extra={"site": slug})
         sentry_sdk.capture_exception(error)

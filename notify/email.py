@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tortoise.queryset import QuerySet
 
 from models.account import EmailAddress
+from models.metrics import EMAILS_SENT, SMTP_FAILURES
 from notify.channel import SENT as DELIVERED
 from notify.channel import Batch, ChannelName, Digest, Outgoing, Reminders, Result, failed
 from notify.formatting import local_time, relative, span
@@ -356,6 +357,14 @@ class _Progress:
         return lambda state: min(first * 2 ** (self._update(state) - 1), most)
 
 
+def count_sent(results: Sequence[SendResult]) -> None:
+    for result in results:
+        if result.ok:
+            EMAILS_SENT.inc()
+        else:
+            SMTP_FAILURES.labels("temporary" if result.temporary else "permanent").inc()
+
+
 class EmailSender:
     """Sends batches of messages over one SMTP connection each (connect, send all, QUIT).
 
@@ -389,6 +398,7 @@ class EmailSender:
             log.exception("sending %d emails failed", len(messages))
             leftover = SendResult(ok=False, error=_describe(error), temporary=True)
         final = [result or leftover for result in results]
+        count_sent(final)
         failed = sum(not result.ok for result in final)
         if failed:
             log.warning("%d of %d emails not sent through %s:%d (%s)", failed, len(final), self.server.host,

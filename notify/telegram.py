@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from models.account import TelegramChat
 from models.chats import follow_migration, set_active
+from models.metrics import TELEGRAM_429, TELEGRAM_REQUESTS, TELEGRAM_SENDS
 from notify.channel import SENT, Batch, ChannelName, Content, Outgoing, Reminders, Result, failed, gone
 from notify.limits import Limiter
 from notify.messages import ContestInfo, Locale, Notice
@@ -157,16 +158,18 @@ class TelegramSender:
             try:
                 answer = await self._deliver(chat_id, text, markup)
             except Transient as error:  # after the last attempt
-                log.warning("sending to chat %s failed: %s", chat_id, error)
+                log.warning("sending to chat %s failed: %s", chat_id, error, extra={"chat_id": chat_id})
                 return SendResult(Outcome.FAILED, chat_id, error=str(error))
             if answer.ok:
                 return SendResult(Outcome.SENT, chat_id, answer.message_id)
             if answer.status == 429:
                 wait = answer.retry_after if answer.retry_after is not None else 1.0
-                log.warning("telegram asks to wait %s s (chat %s): pausing every send", wait, chat_id)
+                TELEGRAM_429.inc()
+                log.warning("telegram asks to wait %s s (chat %s): pausing every send", wait, chat_id,
+                            extra={"chat_id": chat_id})
                 await self.limiter.pause_all(wait)
             elif answer.migrate_to is not None:
-                log.info("chat %s became supergroup %s", chat_id, answer.migrate_to)
+                log.info("chat %s became supergroup %s", chat_id, answer.migrate_to, extra={"chat_id": chat_id})
                 await follow_migration(chat_id, answer.migrate_to)
                 chat_id = answer.migrate_to
             elif answer.status == 403 or (answer.status == 400 and any(
@@ -184,6 +187,8 @@ class TelegramSender:
         async for attempt in AsyncRetrying(**self._retry):
             with attempt:
                 await self.limiter.wait_turn(chat_id)
+                TELEGRAM_REQUESTS.inc()
+                TELEGRAM_SENDS.mark()
                 return await self._post(payload)
         raise AssertionError("tenacity either returns or reraises")
 
@@ -199,7 +204,7 @@ class TelegramSender:
         return answer
 
     async def _gone(self, chat_id: int, description: str) -> SendResult:
-        log.info("chat %s is gone (%s): deactivated", chat_id, description)
+        log.info("chat %s is gone (%s): deactivated", chat_id, description, extra={"chat_id": chat_id})
         await set_active(chat_id, False)
         return SendResult(Outcome.BLOCKED, chat_id, error=description)
 

@@ -29,6 +29,7 @@ import sentry_sdk
 
 from models.account import Delivery
 from models.contest import ChangeKind, ContestChange
+from models.metrics import DELIVERIES, REMINDER_LATENESS, REMINDERS_LATE
 from notify.channel import (
     Batch,
     Channel,
@@ -226,7 +227,7 @@ async def mark(ids: Sequence[int], status: DeliveryStatus, now: datetime, error:
             status=status, sent_at=now if status is DeliveryStatus.SENT else None, error=error)
 
 
-async def record_skipped(parcels: Iterable[Parcel]) -> int:
+async def record_skipped(parcels: Sequence[Parcel]) -> int:
     """Reminders of contests that started before they could go out: logged as skipped (nothing is sent), so
     they are counted once, by whichever run writes them first."""
     now = utcnow()
@@ -236,6 +237,8 @@ async def record_skipped(parcels: Iterable[Parcel]) -> int:
             for parcel in parcels for row in parcel.rows]
     if rows:
         await Delivery.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
+    for parcel in parcels:
+        count_settled(parcel, DeliveryStatus.SKIPPED, now)
     return len(rows)
 
 
@@ -245,7 +248,8 @@ def rendered(channel: Channel, batch: Batch) -> list[Outgoing] | None:
     try:
         return channel.render(batch)
     except Exception as error:
-        log.exception("could not render a %s message for account %d", channel.name, batch.account_id)
+        log.exception("could not render a %s message for account %d", channel.name, batch.account_id,
+                      extra={"account_id": batch.account_id})
         sentry_sdk.capture_exception(error)
         return None
 
@@ -280,20 +284,21 @@ class Senders:
     async def _send(self, channel: Channel, taken: list[Parcel], sent_log: SentLog, outcome: Outcome) -> None:
         claimed = [claim for claim in await asyncio.gather(*(sent_log.claim(p) for p in taken)) if claim[1]]
         outcome.add(DeliveryStatus.SKIPPED, sum(len(p.rows) for p in taken) - sum(len(ids) for _, ids in claimed))
-        ready: list[tuple[list[int], list[Outgoing]]] = []
+        ready: list[tuple[Parcel, list[int], list[Outgoing]]] = []
         for parcel, ids in claimed:
             messages = rendered(channel, parcel.batch)
             if messages is None:
-                await self._settle(sent_log, ids, [], outcome)
+                await self._settle(sent_log, parcel, ids, [], outcome)
             else:
-                ready.append((ids, messages))
-        results = await send_with_retries(channel, [m for _, messages in ready for m in messages])
-        for ids, messages in ready:
+                ready.append((parcel, ids, messages))
+        results = await send_with_retries(channel, [m for _, _, messages in ready for m in messages])
+        for parcel, ids, messages in ready:
             mine, results = results[:len(messages)], results[len(messages):]
-            await self._settle(sent_log, ids, mine, outcome)
+            await self._settle(sent_log, parcel, ids, mine, outcome)
 
     @staticmethod
-    async def _settle(sent_log: SentLog, ids: list[int], results: Sequence[Result], outcome: Outcome) -> None:
+    async def _settle(sent_log: SentLog, parcel: Parcel, ids: list[int], results: Sequence[Result],
+                      outcome: Outcome) -> None:
         if any(result.sent for result in results):
             status, error = DeliveryStatus.SENT, None
         else:
@@ -301,6 +306,21 @@ class Senders:
             error = next((r.error for r in results if r.error), "not rendered" if not results else "not delivered")
         await sent_log.settle(ids, status, error and error[:500])
         outcome.add(status, len(ids))
+        count_settled(parcel, status, utcnow())
+
+
+#: the kinds of row that fall due at a moment of their own (a notice is due when its change is noticed)
+TIMED = (DeliveryKind.REMINDER, DeliveryKind.SNOOZE)
+
+
+def count_settled(parcel: Parcel, status: DeliveryStatus, now: datetime) -> None:
+    """The metrics of a parcel's settled rows: one count per row, and how late each reminder went out."""
+    for row in parcel.rows:
+        DELIVERIES.labels(parcel.channel, row.kind, status).inc()
+        if status is DeliveryStatus.SENT and row.kind in TIMED:
+            REMINDER_LATENESS.labels(parcel.channel).observe(max(0.0, (now - row.due).total_seconds()))
+            if now - row.due > LATE_AFTER:
+                REMINDERS_LATE.labels(parcel.channel).inc()
 
 
 async def send_with_retries(channel: Channel, outgoing: list[Outgoing]) -> list[Result]:

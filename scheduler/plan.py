@@ -90,7 +90,7 @@ class SkippedAccounts:
     def skip(self, account_id: int, reason: str) -> None:
         if self._reasons.get(account_id) != reason:
             self._reasons[account_id] = reason
-            log.warning("account %d is not planned: %s", account_id, reason)
+            log.warning("account %d is not planned: %s", account_id, reason, extra={"account_id": account_id})
 
     def planned(self, account_id: int) -> None:
         self._reasons.pop(account_id, None)

@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from fetchers.changes import ChangeFollower, Event, last_change_id
 from fetchers.events import EventBus
 from models.contest import ContestChange
+from models.metrics import REMINDERS_PLANNED
 from scheduler.dispatch import NOTICED, ReminderRun, describe, report_interrupted
 from scheduler.plan import Plan, SkippedAccounts, plan_reminders
 
@@ -55,6 +56,7 @@ class ReminderClock:
             if self.stopped:
                 return
             self.plan = await plan_reminders(utcnow(), self.watermark, self.run.channels, self.skipped)
+            REMINDERS_PLANNED.set(self.plan.reminders)
             changed = await ContestChange.filter(id__gt=self.noticed_through, kind__in=list(NOTICED)).exists()
             self._set_wake(at_once=changed)
 

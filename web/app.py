@@ -23,6 +23,7 @@ from web.feeds import add_feed_routes
 from web.health import healthz
 from web.keys import BUS, I18N, PUBLIC_URL
 from web.live import add_live_routes
+from web.metrics import add_metrics_route, http_metrics
 from web.middleware import gzip, quiet_about_malformed_requests, security_headers, storable_input_only
 from web.pages import add_page_routes
 from web.sessions import session_storage
@@ -50,12 +51,13 @@ def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i1
     site is reached from outside, for the links it prints (personal feed URLs, sign-in callbacks)."""
     accounts = accounts or Accounts()
     quiet_about_malformed_requests()
-    app = web.Application(middlewares=[security_headers, storable_input_only, gzip])
+    app = web.Application(middlewares=[http_metrics, security_headers, storable_input_only, gzip])
     app[I18N] = i18n or make_i18n()
     app[BUS] = bus or LocalBus()
     app[PUBLIC_URL] = public_url.rstrip("/")
     setup_sessions(app, session_storage(accounts.secret_key, accounts.redis, secure=public_url.startswith("https:")))
     app.router.add_get("/healthz", healthz)
+    add_metrics_route(app, with_sites=True)
     add_page_routes(app)
     add_api_routes(app)
     add_feed_routes(app)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from contextlib import suppress
 
 from aiohttp import WSCloseCode, web
 
 from fetchers.changes import Event
+from models.metrics import WEBSOCKET_CLIENTS
 from web.changes import listen
 
 log = logging.getLogger("contestbell.web.live")
@@ -31,6 +33,7 @@ class LiveHub:
 
     def __init__(self) -> None:
         self.sockets: dict[web.WebSocketResponse, asyncio.BaseTransport] = {}
+        HUBS.add(self)
 
     def join(self, socket: web.WebSocketResponse, transport: asyncio.BaseTransport) -> None:
         self.sockets[socket] = transport
@@ -63,6 +66,9 @@ class LiveHub:
 
 
 HUB = web.AppKey("live_hub", LiveHub)
+#: every hub of the process (one per app), for the gauge of open sockets
+HUBS: weakref.WeakSet[LiveHub] = weakref.WeakSet()
+WEBSOCKET_CLIENTS.set_function(lambda: sum(len(hub.sockets) for hub in list(HUBS)))
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
