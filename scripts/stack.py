@@ -63,6 +63,8 @@ DEFAULT_PORT = 8088
 STARTUP_TIMEOUT = 180.0
 #: compose's default grace period between the stop signal and SIGKILL
 DEFAULT_GRACE = 10.0
+#: set in every process the stack starts, to the stack's folder: how its processes are found again
+MARKER = "CONTESTBELL_STACK"
 #: settings that make a process listen: each process of the stack gets a free port of its own for them
 LISTEN_SETTINGS = ("CONTESTBELL_HTTP_PORT", "CONTESTBELL_METRICS_PORT")
 #: what the official nginx image sets as STOPSIGNAL: a graceful stop that lets requests in flight finish
@@ -239,6 +241,14 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def gone(pid: int) -> bool:
+    """Has this process ended (a zombie that its parent, not the stack, has yet to reap counts as ended)?"""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
 def signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
@@ -336,6 +346,7 @@ class Stack:
         if not env.get("CONTESTBELL_PUBLIC_URL"):
             env["CONTESTBELL_PUBLIC_URL"] = f"http://127.0.0.1:{self.options.port}"
         env.setdefault("PYTHONUNBUFFERED", "1")
+        env[MARKER] = str(self.options.directory)
         return env
 
     def local_command(self, argv: list[str]) -> list[str]:
@@ -544,7 +555,8 @@ class Stack:
         address = f"http://127.0.0.1:{self.options.port}"
         if port_open(self.options.port):
             raise StackError(f"port {self.options.port} is taken: set CONTESTBELL_STACK_PORT")
-        process = Process(name, name, argv, dict(os.environ), restart=self.value(spec.get("restart", "no")),
+        env = {**os.environ, MARKER: str(self.options.directory)}
+        process = Process(name, name, argv, env, restart=self.value(spec.get("restart", "no")),
                           grace=duration(spec.get("stop_grace_period"), DEFAULT_GRACE),
                           stop_signal=signal.Signals[self.value(spec.get("stop_signal", NGINX_STOP_SIGNAL))],
                           port=self.options.port, address=address)
@@ -710,15 +722,19 @@ class Stack:
         if state.get("stack_pid") and Path(f"/proc/{state['stack_pid']}").exists() and self.is_stack(
                 state["stack_pid"]):
             raise StackError(f"a stack is already running in {self.options.directory} (pid {state['stack_pid']})")
+        marker = f"{MARKER}={self.options.directory}".encode()
         for entry in state.get("processes", []):
             pgid = entry.get("pgid")
             try:
-                cmdline = Path(f"/proc/{pgid}/cmdline").read_bytes().split(b"\0")
+                ours = marker in Path(f"/proc/{pgid}/environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if [part.decode() for part in cmdline if part] == entry.get("argv"):
+            if ours:
                 self.out.say(f"{'leftover':<12}  {entry['name']:<12} pid {pgid}: stopping it (a stack was killed)")
                 signal_group(pgid, signal.SIGKILL)
+                deadline = time.monotonic() + 5
+                while not gone(pgid) and time.monotonic() < deadline:
+                    time.sleep(0.02)
         path.unlink(missing_ok=True)
 
     @staticmethod
@@ -731,7 +747,11 @@ class Stack:
     def run(self) -> int:
         self.options.directory.mkdir(parents=True, exist_ok=True)
         (self.options.directory / "data").mkdir(exist_ok=True)
-        self.leftovers()
+        try:
+            self.leftovers()
+        except StackError as error:
+            self.out.say(f"stack: {error}")
+            return 1
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
         try:

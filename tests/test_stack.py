@@ -200,6 +200,62 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram: tuple[FakeTel
         drop_database(database)
 
 
+# --- the stack's own rules, without starting it --------------------------------------------------------------------
+
+def load_stack_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("stack_script", REPO / "scripts" / "stack.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_interpolation_follows_compose():
+    stack_script = load_stack_module()
+    env = {"SET": "value", "EMPTY": ""}
+    assert stack_script.interpolate("${SET:-d} ${EMPTY:-d} ${UNSET:-d} ${EMPTY-d} ${UNSET-d}", env) == "value d d  d"
+    assert stack_script.interpolate("$SET/${SET}/$$SET/${UNSET}", env) == "value/value/$SET/"
+    assert stack_script.interpolate("${SET:?needed}", env) == "value"
+    with pytest.raises(stack_script.StackError, match=r"EMPTY: set it in \.env"):
+        stack_script.interpolate("${EMPTY:?set it in .env}", env)
+    assert stack_script.interpolate("${UNSET:?x}@host", env, strict=False) == "@host"
+    assert stack_script.duration("1m30s", 0) == 90 and stack_script.duration(None, 10) == 10
+
+
+def test_a_killed_stacks_processes_are_stopped_at_the_next_start(tmp_path):
+    """A stack killed with SIGKILL cannot stop its processes; the next start in the same folder finds them by the
+    marker in their environment and stops them (here: a stand-in, and PostgreSQL is unreachable so that the stack
+    stops right after)."""
+    directory = tmp_path / "stack"
+    directory.mkdir()
+    leftover = subprocess.Popen(["sleep", "300"], start_new_session=True,
+                                env={**os.environ, "CONTESTBELL_STACK": str(directory.resolve())})
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    dead_stack = subprocess.Popen(["true"])
+    dead_stack.wait()
+    (directory / "processes.json").write_text(json.dumps({"stack_pid": dead_stack.pid, "processes": [
+        {"name": "web-1", "pid": leftover.pid, "pgid": leftover.pid},
+        {"name": "web-2", "pid": stranger.pid, "pgid": stranger.pid}]}))
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text("services:\n  postgres:\n    image: postgres:15\n")
+    try:
+        result = subprocess.run([sys.executable, str(REPO / "scripts" / "stack.py"), "-f", str(compose)],
+                                env={**contestbell_env(), "CONTESTBELL_STACK_DIR": str(directory),
+                                     "CONTESTBELL_STACK_PG": "postgres://nobody@127.0.0.1:9/none"},
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1
+        assert re.search(rf"^leftover\s+web-1\s+pid {leftover.pid}: stopping it", result.stdout, re.M), result.stdout
+        assert "PostgreSQL at postgres://nobody@127.0.0.1:9/none does not answer" in result.stdout
+        assert leftover.wait(10) == -signal.SIGKILL
+        assert stranger.poll() is None  # not started by a stack in this folder: left alone
+    finally:
+        for process in (leftover, stranger):
+            process.kill()
+            process.wait()
+
+
 # --- what an operator sees -----------------------------------------------------------------------------------------
 
 def test_the_stack_prints_one_line_per_process_with_its_pid_and_port(stack: RunningStack):
@@ -375,14 +431,19 @@ async def test_request_size_and_rate_limits(stack: RunningStack):
         async with http.request("OPTIONS", "/api/v1/contests", data=b"x" * 20_000) as too_big_for_the_api:
             assert too_big_for_the_api.status == 413
 
-        async def status(_: int) -> int:
+        async def status() -> int:
             async with http.get("/api/v1/sites") as response:
                 await response.read()
                 return response.status
 
-        statuses = await asyncio.gather(*(status(i) for i in range(100)))
+        # 20/s with a burst of 40: a volley of 50 at once is refused in part (more volleys on a slow machine)
+        statuses: list[int] = []
+        for _ in range(8):
+            statuses += await asyncio.gather(*(status() for _ in range(50)))
+            if 429 in statuses:
+                break
     assert set(statuses) == {200, 429}, statuses
-    assert statuses.count(429) >= 20  # 20/s with a burst of 40: most of 100 at once are refused
+    assert statuses.count(200) >= 20  # the burst passes
 
 
 async def test_a_web_process_killed_while_requests_flow_costs_no_request(stack: RunningStack):
@@ -433,7 +494,7 @@ def test_sigterm_stops_the_whole_stack_and_leaves_no_process(stack: RunningStack
     left = [name for name, group in groups.items() if group_alive(group)]
     assert not left, f"left behind: {left}"
     # nothing started by the stack is anywhere: not even a process outside the recorded groups
-    marker = f"CONTESTBELL_STACK_DIR={stack.directory}".encode()
+    marker = f"CONTESTBELL_STACK={stack.directory.resolve()}".encode()  # in every process the stack starts
     strays = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
