@@ -105,13 +105,11 @@ async def clock(settings: Settings, broker: AsyncBroker, sites: list[SiteModule]
         scheduler.shutdown(wait=False)
 
 
-async def until_stopped_or(lost: asyncio.Task[None]) -> None:
-    """Wait for SIGINT/SIGTERM, or for `lost` to finish (leadership lost: stop, the supervisor restarts us)."""
-    stopped = asyncio.create_task(until_stopped())
+async def until_stopped_or(stopped: asyncio.Task[None], lost: asyncio.Task[None]) -> None:
+    """Wait for SIGINT/SIGTERM (`stopped`), or for `lost` to finish (leadership lost: stop, the supervisor restarts
+    us). `lost` keeps running: the lock is renewed while the clock winds down."""
     await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (stopped, lost):
-        task.cancel()
-    if lost.done() and not lost.cancelled():
+    if lost.done() and not stopped.done():
         raise SetupError("scheduler leadership lost; stopping so that only one scheduler leads")
 
 
@@ -175,10 +173,21 @@ async def lead_and_schedule(settings: Settings) -> None:
     redis_url = require_redis(settings, "scheduler")
     sites = sites_to_fetch(settings)
     leadership = make_leadership(redis_url)
-    await leadership.acquire()
+    stopped = asyncio.create_task(until_stopped())  # a stand-by stops cleanly too
+    acquiring = asyncio.create_task(leadership.acquire())
     try:
+        await asyncio.wait({stopped, acquiring}, return_when=asyncio.FIRST_COMPLETED)
+        if stopped.done():
+            return
+        acquiring.result()
+        # on SIGTERM the clock settles what it claimed while the lock is still renewed, then the lock is let go
+        # at once (a stand-by leads within milliseconds); the database and queue close after that
         async with open_database(settings), event_bus(settings) as bus, \
-                started(make_broker(redis_url)) as broker, clock(settings, broker, sites, bus):
-            await until_stopped_or(asyncio.create_task(leadership.hold()))
+                started(make_broker(redis_url)) as broker, leadership.held() as lost, \
+                clock(settings, broker, sites, bus):
+            await until_stopped_or(stopped, lost)
     finally:
+        for task in (stopped, acquiring):
+            task.cancel()
+        await asyncio.gather(stopped, acquiring, return_exceptions=True)
         await leadership.release()

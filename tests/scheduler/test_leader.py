@@ -33,3 +33,24 @@ async def test_a_leader_whose_lock_was_taken_stops_leading(redis_url):
     await asyncio.wait_for(leader.hold(), 3)  # returns: leadership lost
     await client.aclose()
     await leader.release()
+
+
+async def test_a_leader_that_lets_go_wakes_the_stand_by_at_once(redis_url):
+    """SIGTERM: the leader renews while it winds down, then lets go; the stand-by leads in milliseconds, not at its
+    next poll (lease / 4 = 1.5 s here)."""
+    leader, stand_by = RedisLeadership(redis_url), RedisLeadership(redis_url)
+    await leader.acquire()
+    async with leader.held() as lost:
+        waiting = asyncio.create_task(stand_by.acquire())
+        await asyncio.sleep(2.5)  # longer than lease / 3: the leader has renewed meanwhile
+        assert not waiting.done() and not lost.done()
+    let_go = time.monotonic()
+    await asyncio.wait_for(waiting, 5)
+    handover = time.monotonic() - let_go
+    print(f"handover {handover * 1000:.0f} ms")
+    assert handover < 0.2
+    client = aioredis.Redis.from_url(redis_url)
+    assert await client.pttl(LOCK_KEY) > 5000  # the stand-by holds a fresh lease
+    await client.aclose()
+    await stand_by.release()
+    await leader.release()
