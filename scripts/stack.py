@@ -21,9 +21,10 @@ stop_grace_period. What Docker would provide is replaced by this machine's own:
   directory. CONTESTBELL_PUBLIC_URL defaults to the stack's address, and CONTESTBELL_SECRET_KEY, when it is set
   nowhere, to a key made once and kept in STACKDIR/secret_key (the stack listens on 127.0.0.1 only).
 
-Each process runs in its own process group; on Ctrl-C or SIGTERM the stack stops them in the reverse order of
-depends_on (nginx first), each with its stop signal and, after its grace period, SIGKILL to the whole group, and
-exits once none is left. A process that exits by itself is restarted as its restart policy says. The current
+Each process runs in its own process group; on Ctrl-C, SIGTERM or SIGHUP the stack stops them in the reverse order
+of depends_on (nginx first), each with its stop signal and, after its grace period, SIGKILL to the whole group, and
+exits once none is left. A process that exits while the stack starts stops the start (its output says why); once
+the stack is ready, one that exits is restarted as its restart policy says. The current
 processes are written to STACKDIR/processes.json; processes left by a stack that was killed (SIGKILL) are stopped
 at the next start. STACKDIR is CONTESTBELL_STACK_DIR (default var/stack).
 """
@@ -61,6 +62,8 @@ DEFAULT_DB = "contestbell_stack"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 DEFAULT_PORT = 8088
 STARTUP_TIMEOUT = 180.0
+#: a process counts as healthy only after running this long (one that dies of a bad setting does so sooner)
+STEADY = 3.0
 #: compose's default grace period between the stop signal and SIGKILL
 DEFAULT_GRACE = 10.0
 #: set in every process the stack starts, to the stack's folder: how its processes are found again
@@ -202,6 +205,7 @@ class Process:
     healthy: bool = False
     restarts: int = 0
     next_start: float = 0.0
+    started_at: float = 0.0
     pumps: list[threading.Thread] = field(default_factory=list)
     extra_ports: dict[str, int] = field(default_factory=dict)
 
@@ -313,6 +317,8 @@ class Stack:
         self.processes: dict[str, list[Process]] = {}
         self.database_url = options.pg_admin.rsplit("/", 1)[0] + "/" + options.database
         self.nginx_dir = options.directory / "nginx"
+        #: set once everything is up: from then on a process that exits is restarted, before that it stops the start
+        self.ready = False
 
     # -- what the compose file says, resolved here
 
@@ -445,10 +451,11 @@ class Stack:
                 process.port = free_port()
                 env["CONTESTBELL_HTTP_PORT"] = str(process.port)
                 process.address = f"http://127.0.0.1:{process.port}"
-            for setting in LISTEN_SETTINGS:
+            for setting in LISTEN_SETTINGS:  # each process on a port of its own (or none for a one-shot)
                 if setting != "CONTESTBELL_HTTP_PORT" and env.get(setting, "0") not in ("", "0"):
-                    env[setting] = str(free_port())
-                    process.extra_ports[setting] = int(env[setting])
+                    env[setting] = "" if one_shot else str(free_port())
+                    if not one_shot:
+                        process.extra_ports[setting] = int(env[setting])
             processes.append(process)
         return processes
 
@@ -568,6 +575,7 @@ class Stack:
         process.popen = subprocess.Popen(process.argv, env=process.env, cwd=REPO, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         process.healthy = False
+        process.started_at = time.monotonic()
         pump = threading.Thread(target=self.out.pump, args=(process.name, process.popen.stdout), daemon=True)
         pump.start()
         process.pumps.append(pump)
@@ -580,6 +588,8 @@ class Stack:
         self.save()
 
     def check_health(self, process: Process) -> bool:
+        if time.monotonic() - process.started_at < STEADY:
+            return False
         if process.service in self.kinds and self.kinds[process.service] == "nginx":
             process.healthy = http_ok(f"{process.address}/healthz")
         elif process.healthcheck is None:
@@ -649,6 +659,9 @@ class Stack:
                     continue
                 if process.next_start == 0.0:
                     code = process.popen.returncode
+                    if not self.ready:
+                        raise StackError(f"{process.name} exited with status {code} while the stack was starting "
+                                         "(its output is above)")
                     if process.restart in ("always", "unless-stopped") or (
                             process.restart.startswith("on-failure") and code != 0):
                         delay = min(0.5 * 2 ** process.restarts, 15.0)
@@ -752,13 +765,17 @@ class Stack:
         except StackError as error:
             self.out.say(f"stack: {error}")
             return 1
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, lambda *_: self.stopping.set())
         try:
             self.secret_key()
             self.up()
-            self.out.say(f"{'ready':<12}  http://127.0.0.1:{self.options.port}/  (nginx access log: "
-                         f"{self.nginx_dir / 'logs' / 'access.log'}; Ctrl-C stops everything)")
+            self.ready = True
+            if "nginx" in self.kinds.values():
+                self.out.say(f"{'ready':<12}  http://127.0.0.1:{self.options.port}/  (nginx access log: "
+                             f"{self.nginx_dir / 'logs' / 'access.log'}; Ctrl-C stops everything)")
+            else:
+                self.out.say(f"{'ready':<12}  (no nginx in {self.options.compose_file.name}; Ctrl-C stops everything)")
             while not self.stopping.wait(0.3):
                 self.supervise()
             return 0

@@ -256,6 +256,19 @@ def test_a_killed_stacks_processes_are_stopped_at_the_next_start(tmp_path):
             process.wait()
 
 
+def test_a_process_that_exits_while_the_stack_starts_stops_the_start(tmp_path):
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text("services:\n  broken:\n    build: .\n    restart: unless-stopped\n"
+                       "    command: [python, -c, 'print(\"bad setting\"); raise SystemExit(3)']\n")
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "stack.py"), "-f", str(compose)],
+                            env={**contestbell_env(), "CONTESTBELL_STACK_DIR": str(tmp_path / "stack")},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert re.search(r"^broken-1\s+\| bad setting$", result.stdout, re.M), result.stdout
+    assert "stack: broken-1 exited with status 3 while the stack was starting" in result.stdout
+    assert re.search(r"^stopped\s+broken-1\s+pid \d+\s+status 3$", result.stdout, re.M)
+
+
 # --- what an operator sees -----------------------------------------------------------------------------------------
 
 def test_the_stack_prints_one_line_per_process_with_its_pid_and_port(stack: RunningStack):
