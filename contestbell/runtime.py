@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 import sentry_sdk
 from aiohttp import web
 from taskiq import AsyncBroker
-from taskiq.api import run_receiver_task
 
 from contestbell.accounts import web_accounts
 from contestbell.logs import configure_logging
@@ -20,6 +19,7 @@ from contestbell.reminders import reminder_clock
 from contestbell.resources import SetupError, event_bus, fetch_context, open_database
 from contestbell.settings import Settings
 from contestbell.telegram import telegram_bot
+from contestbell.worker import receive_tasks
 from fetchers.events import EventBus
 from fetchers.health import start_afresh_where_fetched_otherwise
 from fetchers.registry import SiteModule, selected_sites
@@ -29,6 +29,8 @@ from scheduler.leader import make_leadership
 from web.app import make_web_app
 
 log = logging.getLogger("contestbell")
+#: seconds a stopping web process gives its requests in flight (inside compose's stop_grace_period of 15 s)
+SHUTDOWN_GRACE = 10.0
 
 
 class WithoutTraceback(logging.Filter):
@@ -76,7 +78,8 @@ async def until_stopped() -> None:
 
 @asynccontextmanager
 async def serving(app: web.Application, settings: Settings) -> AsyncIterator[None]:
-    runner = web.AppRunner(app, access_log=None)  # nginx keeps the access log
+    # nginx keeps the access log; on SIGTERM requests in flight get up to SHUTDOWN_GRACE to finish
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
@@ -153,13 +156,15 @@ async def work(settings: Settings) -> None:
         broker = make_broker(redis_url)
         register_fetch_task(broker, context)
         async with started(broker):
-            receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=20))
+            finish = asyncio.Event()
+            receiving = asyncio.create_task(receive_tasks(broker, finish, max_async_tasks=20))
             log.info("worker is waiting for tasks")
             try:
                 await until_stopped()
+                log.info("worker is stopping: it takes no more tasks and finishes the fetches in progress")
             finally:
-                receiver.cancel()
-                await asyncio.gather(receiver, return_exceptions=True)
+                finish.set()
+                await receiving
 
 
 async def run_scheduler(settings: Settings) -> None:
