@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import sentry_sdk
 from aiohttp import web
-from taskiq import AsyncBroker
+from taskiq import AsyncBroker, InMemoryBroker
 
 from contestbell.accounts import web_accounts
 from contestbell.logs import configure_logging
@@ -64,6 +64,8 @@ async def started(broker: AsyncBroker) -> AsyncIterator[AsyncBroker]:
     try:
         yield broker
     finally:
+        if isinstance(broker, InMemoryBroker):  # `contestbell run`: the fetches in progress finish first
+            await broker.wait_all()
         await broker.shutdown()
 
 

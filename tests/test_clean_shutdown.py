@@ -107,3 +107,25 @@ async def test_sigterm_on_worker_finishes_the_fetch_in_progress(db, redis_url, t
     assert site.last_success is not None and site.consecutive_failures == 0
     assert "fetched leetcode" in log.read_text()
     assert loud_lines(log) == [], log.read_text()
+
+
+async def test_sigterm_on_contestbell_run_finishes_the_fetch_in_progress(db, tmp_path):
+    """The same for everything in one process (in-process queue, no Redis)."""
+    route = "leetcode.com/graphql"
+    replay = Replay(slow_seconds=2)
+    replay.break_route(route, "slow")
+    log = tmp_path / "run.log"
+    async with TestServer(replay.app, host="127.0.0.1") as mirror:
+        env = contestbell_env(database_url=db, http_port=str(free_port()), fetch_via=str(mirror.make_url("")),
+                              sites="leetcode", keep_past_days="36500", fetch_timeout="10", data_dir=str(tmp_path))
+        with running("run", env=env, log=log) as run:
+            async def asked() -> bool:
+                return replay.hits[route] > 0
+
+            await wait_until(asked, 30, "the in-process worker to ask the slow site")
+            run.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(run.wait, 20) == 0
+
+    site = await Site.get(slug="leetcode")
+    assert site.last_success is not None and site.consecutive_failures == 0
+    assert loud_lines(log) == [], log.read_text()
