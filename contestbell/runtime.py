@@ -131,7 +131,8 @@ async def run_all(settings: Settings) -> None:
             web_accounts(settings) as accounts:
         broker = make_broker(None)
         register_fetch_task(broker, context)
-        app = make_web_app(bus=bus, public_url=settings.base_url(), accounts=accounts)
+        app = make_web_app(bus=bus, public_url=settings.base_url(), accounts=accounts,
+                           trusted_proxies=settings.trusted_proxy_networks())
         async with telegram_bot(settings, app, may_poll=True), started(broker), serving(app, settings), \
                 clock(settings, broker, sites, bus):
             await until_stopped()
@@ -141,7 +142,8 @@ async def run_web(settings: Settings) -> None:
     """`contestbell web`: the aiohttp process alone (scale it out behind nginx; with Redis, every web process
     pushes every change to its live pages)."""
     async with open_database(settings), event_bus(settings) as bus, web_accounts(settings) as accounts:
-        app = make_web_app(bus=bus, public_url=settings.base_url(), accounts=accounts)
+        app = make_web_app(bus=bus, public_url=settings.base_url(), accounts=accounts,
+                           trusted_proxies=settings.trusted_proxy_networks())
         async with telegram_bot(settings, app, may_poll=False), serving(app, settings):
             await until_stopped()
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from web.proxies import Network
 
 DEFAULT_DATABASE_URL = "sqlite://var/contestbell.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = None
+    #: the reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client; empty:
+    #: nobody's. Loopback for nginx on the same host; in compose, the Docker network's range
+    trusted_proxies: str = "127.0.0.1,::1"
     sites: str = "all"
     fetch_via: str | None = None
     sentry_dsn: str | None = None
@@ -172,6 +178,14 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        from web.proxies import parse_networks
+
+        parse_networks(value)  # raises ValueError naming the entry
+        return value
+
     @field_validator("ical_sources")
     @classmethod
     def _readable_feed_list(cls, value: str) -> str:
@@ -189,6 +203,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Where links in messages point: the public URL, else this process's own address."""
         return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        from web.proxies import parse_networks
+
+        return parse_networks(self.trusted_proxies)
 
     def site_selection(self) -> list[str] | None:
         """The slugs named in CONTESTBELL_SITES; None means all sites, [] means fetching is off."""

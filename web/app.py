@@ -26,6 +26,7 @@ from web.live import add_live_routes
 from web.metrics import add_metrics_route, http_metrics
 from web.middleware import gzip, quiet_about_malformed_requests, security_headers, storable_input_only
 from web.pages import add_page_routes
+from web.proxies import LOOPBACK, Network, parse_networks, real_client_address
 from web.sessions import session_storage
 from web.signin import SignInOptions, add_signin_routes
 
@@ -46,12 +47,16 @@ class Accounts:
 
 
 def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i18n: I18n | None = None,
-                 accounts: Accounts | None = None) -> web.Application:
+                 accounts: Accounts | None = None, trusted_proxies: tuple[Network, ...] | None = None
+                 ) -> web.Application:
     """`bus` carries contest changes to live pages (in-process when not given); `public_url` is where the
-    site is reached from outside, for the links it prints (personal feed URLs, sign-in callbacks)."""
+    site is reached from outside, for the links it prints (personal feed URLs, sign-in callbacks);
+    `trusted_proxies` may say who the client is in X-Forwarded-For (loopback when not given)."""
     accounts = accounts or Accounts()
+    trusted = parse_networks(LOOPBACK) if trusted_proxies is None else trusted_proxies
     quiet_about_malformed_requests()
-    app = web.Application(middlewares=[http_metrics, security_headers, storable_input_only, gzip])
+    app = web.Application(middlewares=[real_client_address(trusted), http_metrics, security_headers,
+                                       storable_input_only, gzip])
     app[I18N] = i18n or make_i18n()
     app[BUS] = bus or LocalBus()
     app[PUBLIC_URL] = public_url.rstrip("/")
