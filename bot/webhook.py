@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: Telegram's updates nest a few levels (a reply to a message with a keyboard...); 64 is far beyond any of them
 MAX_DEPTH = 64
+#: seconds a stopping web process gives the updates it already answered (Telegram does not send them again)
+UPDATE_GRACE = 10.0
 #: every number in a Telegram object fits a signed 64-bit integer
 SMALLEST, LARGEST = -(2**63), 2**63 - 1
 #: what aiohttp decompresses itself: any other Content-Encoding leaves a body we cannot read
@@ -122,6 +124,13 @@ class CheckedWebhook(SimpleRequestHandler):
         self._background_feed_update_tasks.add(task)
         task.add_done_callback(self._background_feed_update_tasks.discard)
         return web.json_response({})
+
+    async def close(self) -> None:
+        """Shutdown: the updates in hand are handled before the bot's session closes (they were answered at once,
+        so Telegram will not send them again)."""
+        if self._background_feed_update_tasks:
+            await asyncio.wait(self._background_feed_update_tasks, timeout=UPDATE_GRACE)
+        await super().close()
 
     async def _handle_checked(self, bot: Bot, update: Update) -> None:
         try:

@@ -6,6 +6,7 @@ side, the handover to a stand-by, is tests/scheduler/test_handover.py.)"""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import time
@@ -17,9 +18,12 @@ import pytest
 from aiohttp import WSCloseCode, WSMsgType
 from aiohttp.test_utils import TestServer
 
+from contestbell.telegram import WEBHOOK_PATH
 from fetchers.tasks import kick_fetch, make_broker
 from models.contest import Site
+from tests.bot.updates import private_message
 from tests.conftest import TEST_DB
+from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.processes import contestbell_env, free_port, healthz_answers, running, wait_until
 from tests.replay import Replay
 
@@ -128,4 +132,31 @@ async def test_sigterm_on_contestbell_run_finishes_the_fetch_in_progress(db, tmp
 
     site = await Site.get(slug="leetcode")
     assert site.last_success is not None and site.consecutive_failures == 0
+    assert loud_lines(log) == [], log.read_text()
+
+
+async def test_sigterm_on_web_finishes_the_telegram_update_in_hand(db, tmp_path):
+    """The webhook answers Telegram at once and handles the update in the background: a stop must not cut off the
+    reply it is sending (Telegram will not send the update again)."""
+    fake = FakeTelegram()
+    fake.send_delay = 2  # the reply is on the wire for 2 s
+    port = free_port()
+    log = tmp_path / "web.log"
+    async with TestServer(fake.app, host="127.0.0.1") as api:
+        env = contestbell_env(database_url=db, http_port=str(port), sites="none", telegram_token=TOKEN,
+                              telegram_api_base=str(api.make_url("")).rstrip("/"),
+                              public_url="https://bell.example.org", telegram_webhook_secret="s3cret",
+                              secret_key="k3y-for-the-shutdown-test-4b1f0c9e8d7a6b5c", data_dir=str(tmp_path))
+        with running("web", env=env, log=log) as web:
+            await wait_until(lambda: healthz_answers(port), 60, "contestbell web to answer")
+            await fake.wait_for("setWebhook", timeout=30)
+            async with aiohttp.ClientSession() as session, session.post(
+                    f"http://127.0.0.1:{port}{WEBHOOK_PATH}", data=json.dumps(private_message("/start")),
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret", "Content-Type": "application/json"}
+            ) as response:
+                assert response.status == 200
+            [reply] = await fake.wait_for(count=1, timeout=20)  # asked; the answer takes 2 s
+            web.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(web.wait, 20) == 0
+            assert time.monotonic() - reply.at >= 2 and reply.result is not None
     assert loud_lines(log) == [], log.read_text()
