@@ -24,7 +24,18 @@ from models.db import database
 
 TEST_DB = os.environ.get("CONTESTBELL_TEST_DB", "postgres")
 PG_ADMIN_URL = os.environ.get("CONTESTBELL_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("CONTESTBELL_TEST_REDIS", "redis://127.0.0.1:6379/15")
+BASE_REDIS_URL = os.environ.get("CONTESTBELL_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def redis_of_this_worker(base: str) -> str:
+    """With pytest-xdist each worker empties its own Redis database: the base one for gw0, the ones below for the
+    others (`…/15`, `…/14`, …)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    prefix, _, number = base.rpartition("/")
+    return f"{prefix}/{int(number or 0) - int(worker.removeprefix('gw'))}"
+
+
+REDIS_URL = redis_of_this_worker(BASE_REDIS_URL)
 
 
 def unavailable(what: str, error: Exception) -> None:

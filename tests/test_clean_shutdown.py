@@ -41,6 +41,7 @@ async def waiting_on_a_lock(admin: asyncpg.Connection) -> bool:
         "AND datname = current_database()"))
 
 
+@pytest.mark.split
 @pytest.mark.skipif(TEST_DB != "postgres", reason="holds a PostgreSQL table lock to keep a request in flight")
 async def test_sigterm_on_web_finishes_the_request_in_flight_and_closes_sockets_going_away(db, redis_url, tmp_path):
     port = free_port()
@@ -80,6 +81,7 @@ async def test_sigterm_on_web_finishes_the_request_in_flight_and_closes_sockets_
     assert loud_lines(log) == [], log.read_text()
 
 
+@pytest.mark.split
 async def test_sigterm_on_worker_finishes_the_fetch_in_progress(db, redis_url, tmp_path):
     route = "leetcode.com/graphql"
     replay = Replay(slow_seconds=2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
 
@@ -45,6 +46,7 @@ async def count_rings(redis_url: str, into: list[bytes], ready: asyncio.Event) -
         await client.aclose()
 
 
+@pytest.mark.split
 async def test_scheduler_and_worker_fetch_all_sites_and_failures_stay_contained(db, redis_url, tmp_path):
     assert sorted(EXPECTED) == sorted(all_sites())
     replay = Replay(slow_seconds=4)

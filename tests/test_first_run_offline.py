@@ -10,6 +10,7 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp.test_utils import TestServer
 
 from fetchers.events import LocalBus
@@ -101,6 +102,7 @@ async def test_backoff_starts_afresh_only_when_the_fetch_settings_change(db):
     assert site.fetch_settings == fetch_fingerprint("http://127.0.0.1:8099", info.url)
 
 
+@pytest.mark.split
 async def test_a_restart_with_another_fetch_via_tries_every_site_at_once(db, redis_url, tmp_path):
     sites = ["codeforces", "leetcode", "yukicoder"]
     log = tmp_path / "processes.log"

@@ -133,6 +133,7 @@ async def scrape_once_the_reminder_is_counted(port: int) -> str | None:
     return exposition
 
 
+@pytest.mark.split
 async def test_metrics_of_web_worker_and_scheduler_pass_promtool_and_hold_what_dashboard_and_alerts_query(
         db, redis_url, tmp_path):
     promtool()
@@ -179,6 +180,7 @@ async def test_metrics_of_web_worker_and_scheduler_pass_promtool_and_hold_what_d
     assert "token=abc" not in web
 
 
+@pytest.mark.split
 async def test_json_logs_of_real_processes_parse_back_with_their_context(db, redis_url, tmp_path):
     replay = Replay()
     replay.break_route(BROKEN_ROUTE, "500")

@@ -35,6 +35,7 @@ async def each_broken_site_failed_once_and_the_others_fetched() -> bool:
     return failed == len(BROKEN) and fetched == len(HEALTHY)
 
 
+@pytest.mark.split
 async def test_a_site_outage_in_worker_and_scheduler_is_one_warning_per_failed_fetch(db, redis_url, tmp_path):
     replay = Replay(slow_seconds=4)
     for route, fault, _ in BROKEN.values():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -41,6 +42,7 @@ def mirror_app(replay: Replay, feed_text: str) -> tuple[web.Application, list[st
     return app, asked
 
 
+@pytest.mark.split
 async def test_clist_and_a_feed_become_sites_next_to_the_native_ones(db, redis_url, tmp_path):
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     app, clist_asked = mirror_app(Replay(), club_calendar(today + timedelta(days=20), today + timedelta(days=2)))

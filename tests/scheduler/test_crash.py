@@ -51,6 +51,7 @@ def scheduler_env(db: str, redis_url: str, api: TestServer) -> dict[str, str]:
                            telegram_api_base=str(api.make_url("")).rstrip("/"), telegram_rate="0")
 
 
+@pytest.mark.split
 @pytest.mark.parametrize("kill_after", [40, 1200])
 async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice(db, redis_url, tmp_path, kill_after):
     await one_contest_for(PEOPLE)
@@ -87,6 +88,7 @@ async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice(db, redis_ur
         assert "claimed by a run that stopped before sending them" in log.read_text()
 
 
+@pytest.mark.split
 async def test_sigterm_mid_fan_out_finishes_what_it_claimed_and_reports_none(db, redis_url, tmp_path):
     await one_contest_for(PEOPLE)
     fake = slow_telegram()

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
 
@@ -61,6 +62,7 @@ def stands_by(log: Path) -> bool:
     return log.exists() and "this one stands by" in log.read_text()
 
 
+@pytest.mark.split
 async def test_sigterm_of_the_leader_hands_over_at_once_and_interrupts_nothing(db, redis_url, tmp_path):
     await one_contest_for(PEOPLE)
     fake = slow_telegram()

@@ -121,6 +121,7 @@ async def web_process_socket(session: aiohttp.ClientSession, port: int) -> aioht
     return await greeted(session, f"ws://127.0.0.1:{port}/ws")
 
 
+@pytest.mark.split
 @pytest.mark.db
 async def test_an_ingest_in_another_process_reaches_pages_on_every_web_process(db, redis_url, tmp_path: Path):
     """Two `contestbell web` processes and `contestbell ingest` in a third, all on one Redis: both pages hear
