@@ -5,6 +5,7 @@ Where the folder is missing a test that needs it is skipped, except under CI=tru
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -42,3 +43,13 @@ def capture_text(relative: str) -> str:
 def by_key(contests: list[Contest]) -> dict[str, Contest]:
     """Parsed contests by their key, for assertions on particular contests."""
     return {contest.key: contest for contest in contests}
+
+
+def with_first_row_changed(rows: list[Any], field: str, value: Any) -> list[Any]:
+    """A copy of a captured list of rows with one field of its first row removed (value `...`) or replaced."""
+    changed = copy.deepcopy(rows)
+    if value is ...:
+        del changed[0][field]
+    else:
+        changed[0][field] = value
+    return changed

@@ -3,7 +3,6 @@ the window computed at fetch time and asked again from the last start when an an
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from fetchers import ctftime
 from fetchers.contest import ParseError, load_json
 from fetchers.http import SiteClient, new_session
-from tests.captures import by_key, capture_json, capture_text
+from tests.captures import by_key, capture_json, capture_text, with_first_row_changed
 
 TWO_UPCOMING = "ctftime/events_2018-12-10_two_upcoming.json"
 XMAS_AFTER = "ctftime/events_2020-04-06_single_event_724.json"
@@ -211,12 +210,7 @@ def test_wrong_shapes_raise_parse_error(payload):
 
 def payload_with_first_event(field: str, value: Any) -> list[dict[str, Any]]:
     """The real 2018-12-10 capture with one field of ph0wn CTF 2018 removed (...) or replaced."""
-    payload = copy.deepcopy(capture_json(TWO_UPCOMING))
-    if value is ...:
-        del payload[0][field]
-    else:
-        payload[0][field] = value
-    return payload
+    return with_first_row_changed(capture_json(TWO_UPCOMING), field, value)
 
 
 @pytest.mark.parametrize(("field", "value"), [

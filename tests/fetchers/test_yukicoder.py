@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from fetchers import yukicoder
 from fetchers.contest import ParseError, load_json
-from tests.captures import capture_json, capture_text
+from tests.captures import capture_json, capture_text, with_first_row_changed
 
 BODY_2021 = "yukicoder/contest_future_2021-09-28_body.json"
 CASSETTE_2021 = "yukicoder/contest_future_2021-09-28_govcr_cassette_session_redacted.yaml"
@@ -85,12 +84,7 @@ def test_wrong_shapes_raise_parse_error(payload):
 
 def payload_with_first_row(field: str, value: Any) -> list[dict[str, Any]]:
     """The real 2021 capture with one field of its first contest removed (...) or replaced."""
-    payload = copy.deepcopy(capture_json(BODY_2021))
-    if value is ...:
-        del payload[0][field]
-    else:
-        payload[0][field] = value
-    return payload
+    return with_first_row_changed(capture_json(BODY_2021), field, value)
 
 
 @pytest.mark.parametrize(("field", "value"), [

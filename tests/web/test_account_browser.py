@@ -7,11 +7,11 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from models.account import Account
 from tests.web.accounts import AccountsSite, accounts_site
-from tests.web.browser import chromium, opened, screenshot
+from tests.web.browser import opened, screenshot
 
 pytestmark = [pytest.mark.db, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -20,12 +20,6 @@ pytestmark = [pytest.mark.db, pytest.mark.filterwarnings("ignore::DeprecationWar
 async def site(db) -> AsyncIterator[AccountsSite]:
     async with accounts_site() as site:
         yield site
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as browser:
-        yield browser
 
 
 async def test_sign_in_with_the_providers_page_change_a_setting_and_sign_out(site, browser):

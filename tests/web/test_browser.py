@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from fetchers.contest import Contest as Fetched
 from fetchers.events import LocalBus
 from fetchers.ingest import ingest
-from tests.web.browser import chromium, opened, screenshot
+from tests.web.browser import opened, screenshot
 from web.app import make_web_app
 
 pytestmark = pytest.mark.db
@@ -48,12 +48,6 @@ async def site(db) -> AsyncIterator[Site]:
         yield Site(server, bus)
     finally:
         await server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as browser:
-        yield browser
 
 
 def hours_from_now(hours: float) -> datetime:

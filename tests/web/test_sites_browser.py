@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from models.catalog import listed_sites
 from models.contest import Contest
 from tests.catalog import fill_catalog
-from tests.web.browser import accessibility_violations, chromium, opened, screenshot
+from tests.web.browser import accessibility_violations, opened, screenshot
 from web.app import make_web_app
 
 pytestmark = pytest.mark.db
@@ -36,12 +36,6 @@ async def calendar(db) -> AsyncIterator[str]:
         yield str(server.make_url("/"))
     finally:
         await server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as browser:
-        yield browser
 
 
 async def shown_sites(page: Page) -> list[str]:
