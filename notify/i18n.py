@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, gettext
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -23,6 +23,12 @@ DEFAULT_LANGUAGE = "en"
 def N_(message: str) -> str:
     """Mark a text for the catalog where it is translated later, with an explicit locale."""
     return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a counted text for `n` in the language in force ("1 contest" / "2 contests"; Russian has three
+    forms). The count is not filled in: pass it to `.format()` as well."""
+    return gettext(singular, plural, n)
 
 
 def compile_catalogs(root: Path = LOCALES) -> None:

@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/translate.py ru translations.json
 
+A counted text (`ngettext` in notify/i18n.py) is keyed by its singular msgid and given a list of every plural
+form of the language (Russian: one, few, many: ["{n} контест", "{n} контеста", "{n} контестов"]).
 Only entries whose msgid is in the catalog are taken; placeholders must match or the entry is refused.
 """
 
@@ -17,6 +19,10 @@ from babel.messages.pofile import read_po, write_po
 PLACEHOLDER = re.compile(r"{\w*}")
 
 
+def placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
 def main(language: str, source: str) -> int:
     path = Path(__file__).resolve().parents[1] / "locales" / language / "LC_MESSAGES" / "messages.po"
     translations = json.loads(Path(source).read_text(encoding="utf-8"))
@@ -24,14 +30,16 @@ def main(language: str, source: str) -> int:
         catalog = read_po(file)
     refused = 0
     for message in catalog:
-        text = translations.get(message.id) if isinstance(message.id, str) and message.id else None
+        singular = message.id[0] if isinstance(message.id, tuple) else message.id
+        text = translations.get(singular) if singular else None
         if text is None:
             continue
-        if sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(message.id)):
-            print(f"placeholders differ, not taken: {message.id!r}", file=sys.stderr)
+        forms = tuple(text) if isinstance(message.id, tuple) else (text,)
+        if not all(placeholders(form) == placeholders(singular) for form in forms):
+            print(f"placeholders differ, not taken: {singular!r}", file=sys.stderr)
             refused += 1
             continue
-        message.string = text
+        message.string = forms if isinstance(message.id, tuple) else text
     with path.open("wb") as file:
         write_po(file, catalog, width=120, omit_header=False)
     return 1 if refused else 0
