@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notify.i18n import DEFAULT_LANGUAGE, spoken_languages
-from notify.zones import parse_zone
+from notify.zones import is_zone_name
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 #: reminders go out 1 minute to 7 days before a start, at most 5 of them
@@ -65,7 +65,7 @@ def is_storable_text(text: str) -> bool:
 def read_preferences(row: Mapping[str, Any]) -> Preferences:
     """Check a raw `account` row (the `COLUMNS`, JSON still as the database returns it)."""
     timezone = row["timezone"]
-    if not isinstance(timezone, str) or parse_zone(timezone) != timezone:
+    if not isinstance(timezone, str) or not is_zone_name(timezone):
         raise BadPreferences(f"unknown time zone {str(timezone)[:64]!r}")
     language = row["language"] if row["language"] in spoken_languages() else DEFAULT_LANGUAGE
     sites = decoded(row, "sites")
