@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import TypeVar
+from hashlib import blake2b
+from typing import Generic, TypeVar
 from urllib.parse import quote, urlencode
 
 from multidict import MultiMapping
@@ -22,6 +23,12 @@ LIST_SPAN = timedelta(weeks=4)
 MAX_HOURS = 24 * 366
 FIRST_YEAR, LAST_YEAR = 1970, 2200
 GOOGLE_CALENDAR = "https://calendar.google.com/calendar/render"
+#: how many site colours web/static/calendar.css defines (.site-c0 ... .site-c7, each for light and dark)
+SITE_COLOURS = 8
+#: the longest time zone text kept in the form when it is refused
+MAX_ZONE_TEXT = 100
+#: what the time zone field says when the address named a zone that does not exist
+ZONE_REFUSED = N_("Unknown time zone: times are shown in UTC. Try a name like Europe/Berlin.")
 Item = TypeVar("Item")
 
 
@@ -44,6 +51,7 @@ class CalendarQuery:
     zone_name: str | None = None
     zone_in_url: bool = False
     problems: tuple[str, ...] = ()  # texts (marked for translation) about what was ignored
+    zone_refused: str = ""  # the zone text of the address when it named no zone (shown back in the form)
 
     @property
     def zone(self) -> tzinfo:
@@ -95,8 +103,10 @@ def parse_query(query: MultiMapping[str], zone_cookie: str | None, known_sites: 
     keyword = " ".join(query.get("q", "").split())[:100]
     min_hours = parse_hours(query.get("min_hours", ""), problems)
     max_hours = parse_hours(query.get("max_hours", ""), problems)
-    zone_name, in_url = choose_zone(query.get("tz", ""), zone_cookie, problems)
-    return CalendarQuery(view, day, sites, keyword, min_hours, max_hours, zone_name, in_url, tuple(problems))
+    zone_text = query.get("tz", "")
+    zone_name, in_url = choose_zone(zone_text, zone_cookie)
+    refused = zone_text.strip()[:MAX_ZONE_TEXT] if zone_text.strip() and not in_url else ""
+    return CalendarQuery(view, day, sites, keyword, min_hours, max_hours, zone_name, in_url, tuple(problems), refused)
 
 
 def parse_view(text: str, problems: list[str]) -> View:
@@ -133,14 +143,13 @@ def parse_hours(text: str, problems: list[str]) -> float | None:
     return hours
 
 
-def choose_zone(from_url: str, from_cookie: str | None, problems: list[str]) -> tuple[str | None, bool]:
-    """(zone name, whether the address named it). The address wins over the cookie; an unknown zone in the
-    address is reported (times are then in UTC), a stale cookie is quietly ignored."""
+def choose_zone(from_url: str, from_cookie: str | None) -> tuple[str | None, bool]:
+    """(zone name, whether the address named it). The address wins over the cookie; with an unknown zone in the
+    address times are in UTC (the form says why: `ZONE_REFUSED`), a stale cookie is quietly ignored."""
     if from_url.strip():
         zone = parse_zone(from_url)
         if zone is not None:
             return zone, True
-        problems.append(N_("Unknown time zone: times are shown in UTC. Try a name like Europe/Berlin."))
         return "UTC", False
     return (parse_zone(from_cookie) if from_cookie else None), False
 
@@ -183,6 +192,58 @@ def period(view: View, day: date, zone: tzinfo, now: datetime) -> tuple[datetime
         return now, now + LIST_SPAN
     days = grid_days(view, day)
     return local_midnight(days[0], zone), local_midnight(days[-1] + timedelta(days=1), zone)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed(Generic[Item]):
+    """An item on one day of a grid: a contest that runs over several days is placed on each of them."""
+
+    item: Item
+    continued: bool = False  # it began on an earlier day
+    continues: bool = False  # it runs on into a later day
+    first: bool = True  # its first place in the view (where its menu goes)
+
+
+def local_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, date]:
+    """The first and the last day in `zone` that a contest runs on: one that ends at midnight does not reach
+    into the next day, one without a duration is on its start day."""
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date() if end > start else first
+    return first, max(first, last)
+
+
+def by_days_running(spans: Sequence[tuple[datetime, datetime, Item]], zone: tzinfo,
+                    shown: Sequence[date]) -> dict[date, list[Placed[Item]]]:
+    """Items on every day of `shown` (consecutive days) that they run on in `zone`, in the order given. Only the
+    shown days are walked, so a contest of half a year costs no more than a grid of days."""
+    days: dict[date, list[Placed[Item]]] = {}
+    for start, end, item in spans:
+        first, last = local_days(start, end, zone)
+        day = max(first, shown[0])
+        while day <= min(last, shown[-1]):
+            days.setdefault(day, []).append(Placed(item, continued=day > first, continues=day < last,
+                                                   first=day == max(first, shown[0])))
+            day += timedelta(days=1)
+    return days
+
+
+def colour_slots(slugs: Iterable[str]) -> dict[str, int]:
+    """A colour (0 .. SITE_COLOURS-1) for each site: the one its slug hashes to, or the next one free, so that
+    each run of SITE_COLOURS sites in listing order (the popular ones first) share none, and a site keeps its
+    colour on every page."""
+    slots: dict[str, int] = {}
+    for index, slug in enumerate(slugs):
+        this_round = set(list(slots.values())[index - index % SITE_COLOURS:])  # the colours of up to 7 sites before
+        slot = colour_of(slug)
+        while slot in this_round:
+            slot = (slot + 1) % SITE_COLOURS
+        slots[slug] = slot
+    return slots
+
+
+def colour_of(slug: str) -> int:
+    """The colour a site's slug hashes to (stable across processes, unlike hash())."""
+    return blake2b(slug.encode(), digest_size=2).digest()[0] % SITE_COLOURS
 
 
 def by_local_day(starts: Sequence[tuple[datetime, Item]], zone: tzinfo) -> dict[date, list[Item]]:

@@ -18,18 +18,24 @@ import jinja2
 from aiogram.utils.i18n import I18n, gettext
 from aiohttp import web
 from babel.dates import format_date, format_datetime
+from tortoise.expressions import Q
 
 from fetchers.contest import iso_z
-from models.catalog import listed_sites
+from models.catalog import ListedSite, listed_sites
 from models.contest import Contest
 from notify.formatting import span
 from notify.i18n import language_name, languages, speaking
 from notify.zones import COMMON_ZONES
 from web.assets import ASSETS, add_asset_routes
 from web.calendar import (
+    ZONE_REFUSED,
     CalendarQuery,
+    Placed,
     View,
+    by_days_running,
     by_local_day,
+    colour_of,
+    colour_slots,
     google_calendar_link,
     grid_days,
     parse_query,
@@ -63,6 +69,7 @@ class ShownContest:
     running: bool
     ics: str
     google: str
+    colour: int  # the site's colour: the class site-c<colour> of web/static/calendar.css
 
     @property
     def iso_start(self) -> str:
@@ -73,10 +80,13 @@ class ShownContest:
         return iso_z(self.end.astimezone(UTC))
 
 
+Entry = Placed[ShownContest]
+
+
 @dataclass(frozen=True, slots=True)
 class Day:
     day: date
-    contests: list[ShownContest]
+    contests: list[Entry]
     outside: bool = False  # a day of the month before or after, padding the grid's first and last week
     today: bool = False
 
@@ -86,37 +96,46 @@ def web_address(url: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def shown(contest: Contest, site_name: str, zone: tzinfo, now: datetime) -> ShownContest:
+def shown(contest: Contest, site_name: str, colour: int, zone: tzinfo, now: datetime) -> ShownContest:
     start, end = contest.start.astimezone(zone), contest.end.astimezone(zone)
     return ShownContest(
         site=contest.site_id, site_name=site_name, key=contest.key, title=contest.title,
         url=web_address(contest.url), start=start, end=end, duration=contest.duration,
         running=contest.start <= now < contest.end, ics=f"/contest/{contest.id}.ics",
         google=google_calendar_link(contest.title, contest.start, contest.end, f"{site_name}\n{contest.url}"),
+        colour=colour,
     )
 
 
 async def contests_of(query: CalendarQuery, begin: datetime, end: datetime, now: datetime) -> list[Contest]:
-    """The list: running or starting before `end`; a grid: starting within [begin, end)."""
+    """The list: running or starting before `end`; a grid: running at some time within [begin, end) (a contest
+    without a duration counts when it starts there)."""
     selection = Contest.filter(query.contest_filter().condition())
     if query.view is View.LIST:
         selection = selection.filter(start__lt=end, end__gt=now)
     else:
-        selection = selection.filter(start__gte=begin, start__lt=end)
+        selection = selection.filter(Q(end__gt=begin) | Q(start__gte=begin), start__lt=end)
     return await selection.order_by("start", "site_id", "key").limit(MAX_CONTESTS)
 
 
-def list_sections(contests: list[ShownContest], zone: tzinfo) -> tuple[list[ShownContest], list[Day]]:
-    """The list view: what is running now, then the upcoming contests by the day they start."""
-    running = [contest for contest in contests if contest.running]
-    upcoming = [(contest.start, contest) for contest in contests if not contest.running]
+def list_sections(contests: list[ShownContest], zone: tzinfo) -> tuple[list[Entry], list[Day]]:
+    """The list view: what is running now, then the upcoming contests by the day they start (each once)."""
+    running = [Placed(contest) for contest in contests if contest.running]
+    upcoming = [(contest.start, Placed(contest)) for contest in contests if not contest.running]
     return running, [Day(day, items) for day, items in by_local_day(upcoming, zone).items()]
 
 
 def grid(query: CalendarQuery, day: date, today: date, contests: list[ShownContest]) -> list[Day]:
-    placed = by_local_day([(contest.start, contest) for contest in contests], query.zone)
+    """The month's or week's days, each with every contest running on it in the viewer's zone."""
+    days = grid_days(query.view, day)
+    placed = by_days_running([(contest.start, contest.end, contest) for contest in contests], query.zone, days)
     return [Day(d, placed.get(d, []), outside=query.view is View.MONTH and d.month != day.month, today=d == today)
-            for d in grid_days(query.view, day)]
+            for d in days]
+
+
+def legend(contests: list[ShownContest]) -> list[tuple[str, int]]:
+    """The sites of the view's contests (name, colour), in the order they first appear."""
+    return list(dict.fromkeys((contest.site_name, contest.colour) for contest in contests))
 
 
 def view_title(query: CalendarQuery, day: date, language: str) -> str:
@@ -144,11 +163,11 @@ async def calendar_page(request: web.Request) -> web.Response:
     i18n = request.app[I18N]
     language = page_language(i18n, request)
     catalog = await listed_sites()
-    sites = {site.slug: site.name for site in catalog}
     zone_cookie = request.cookies.get(ZONE_COOKIE)
-    query = parse_query(request.query, unquote(zone_cookie) if zone_cookie else None, sites)
+    query = parse_query(request.query, unquote(zone_cookie) if zone_cookie else None,
+                        [site.slug for site in catalog])
     partial = request.query.get("partial") == "1"
-    context = await calendar_context(query, sites, language)
+    context = await calendar_context(query, catalog, language)
     context["site_groups"] = site_groups(catalog)
     with speaking(i18n, language):
         context.update(view_sections(query, context["day"], context["today"], context["contests"], language))
@@ -162,18 +181,22 @@ async def calendar_page(request: web.Request) -> web.Response:
     return response
 
 
-async def calendar_context(query: CalendarQuery, sites: dict[str, str], language: str) -> dict[str, Any]:
-    """The contests of the view, shown in the viewer's zone, and what the navigation links need; `sites` are the
-    listed sites' names by slug."""
+async def calendar_context(query: CalendarQuery, catalog: list[ListedSite], language: str) -> dict[str, Any]:
+    """The contests of the view, shown in the viewer's zone, and what the navigation links need; `catalog` is the
+    listed sites in listing order."""
     now = datetime.now(UTC)
     today = now.astimezone(query.zone).date()
     day = query.day or today
     begin, end = period(query.view, day, query.zone, now)
-    contests = [shown(contest, sites.get(contest.site_id, contest.site_id), query.zone, now)
+    sites = {site.slug: site.name for site in catalog}
+    colours = colour_slots(sites)
+    contests = [shown(contest, sites.get(contest.site_id, contest.site_id),
+                      colours.get(contest.site_id, colour_of(contest.site_id)), query.zone, now)
                 for contest in await contests_of(query, begin, end, now)]
     return {
         "query": query, "View": View, "day": day, "today": today, "language": language, "sites": sites,
-        "contests": contests, "zone_name": query.zone_name or "UTC", "zone_chosen": query.zone_name is not None,
+        "contests": contests, "legend": legend(contests),
+        "zone_name": query.zone_name or "UTC", "zone_chosen": query.zone_name is not None,
         "previous": shift(query.view, day, -1), "next": shift(query.view, day, 1), **formatters(language),
     }
 
@@ -197,6 +220,7 @@ def page_frame(request: web.Request, query: CalendarQuery, i18n: I18n) -> dict[s
         "languages": [(code, language_name(code), with_parameter(pairs, "lang", code)) for code in languages(i18n)],
         "common_zones": COMMON_ZONES,
         "problems": [gettext(problem) for problem in query.problems],
+        "zone_problem": gettext(ZONE_REFUSED) if query.zone_refused else "",
         "feed_link": "/calendar.ics" + (f"?{urlencode([('site', site) for site in sites])}" if sites else ""),
     }
 

@@ -16,7 +16,7 @@ from models.catalog import listed_sites
 from models.contest import Contest
 from tests.catalog import UNLISTED, fill_catalog
 from web.app import make_web_app
-from web.calendar import month_days
+from web.calendar import SITE_COLOURS, colour_slots, month_days, week_days
 
 pytestmark = pytest.mark.db
 
@@ -54,6 +54,14 @@ def days_of(html: LexborHTMLParser) -> dict[str, list[str]]:
     """Grid day (ISO date) -> the titles placed on it."""
     return {day.css_first("h3 time").attributes["datetime"]: [t.text(strip=True) for t in day.css(".title")]
             for day in html.css("#calendar .grid .day")}
+
+
+def entries_of(html: LexborHTMLParser, title: str) -> dict[str, str]:
+    """Grid day (ISO date) -> how the contest `title` is shown on it: "start" on its first day, "continued" after."""
+    return {day.css_first("h3 time").attributes["datetime"]: "continued" if "continued" in entry.attributes["class"]
+            else "start"
+            for day in html.css("#calendar .grid .day") for entry in day.css(".contest")
+            if entry.css_first(".title").text(strip=True) == title}
 
 
 def link_query(html: LexborHTMLParser, selector: str) -> dict[str, list[str]]:
@@ -95,6 +103,77 @@ async def test_each_contest_links_to_its_site_google_calendar_and_its_ics(client
     assert links[2] == f"/contest/{contest.id}.ics"
     single = await client.get(links[2])
     assert single.status == 200 and "SUMMARY:Linked Round" in await single.text()
+
+
+async def test_a_contest_of_three_days_is_on_each_of_its_days_in_the_viewers_zone(client):
+    start = datetime(2031, 3, 11, 9, 0, tzinfo=UTC)
+    await add("Three Day Cup", start, hours=60)  # until Thursday 13 March, 21:00 UTC
+    await add("Midnight Round", datetime(2031, 3, 12, 22, 0, tzinfo=UTC), hours=2)  # ends at midnight in UTC
+    expected = {"2031-03-11": "start", "2031-03-12": "continued", "2031-03-13": "continued"}
+    for view in ("month", "week"):
+        html = await page(client, f"/?view={view}&date=2031-03-12")
+        assert entries_of(html, "Three Day Cup") == expected, view  # not on the 10th, nor the day after (14th)
+        assert entries_of(html, "Midnight Round") == {"2031-03-12": "start"}, view
+        items = html.css('#calendar [data-contest="codeforces:Three-Day-Cup"]')
+        assert {item.css_first(".title a").attributes["href"] for item in items} == {
+            "https://example.org/codeforces/Three-Day-Cup"}  # the same link on every day
+        assert [item.css_first(".continuation").text(strip=True) for item in items[1:]] == ["continued"] * 2
+        assert "until Thu 13 Mar, 21:00" in items[1].text()
+        assert [len(item.css("details.add")) for item in items] == [1, 0, 0]  # one menu per contest
+    tokyo = await page(client, "/?view=week&date=2031-03-12&tz=Asia/Tokyo")  # 18:00 on the 11th to 06:00 on the 14th
+    assert entries_of(tokyo, "Three Day Cup") == {**expected, "2031-03-14": "continued"}
+    assert entries_of(tokyo, "Midnight Round") == {"2031-03-13": "start"}
+
+
+async def test_a_contest_of_half_a_year_is_clipped_to_the_days_shown(client):
+    await add("Half Year Marathon", datetime(2031, 1, 5, 12, 0, tzinfo=UTC), hours=180 * 24)
+    html = await page(client, "/?view=month&date=2031-03-12")
+    days = [day.isoformat() for day in month_days(datetime(2031, 3, 12).date())]
+    assert entries_of(html, "Half Year Marathon") == dict.fromkeys(days, "continued")
+    assert len(html.css("#calendar details.add")) == 1  # its menu on the first day shown
+    assert len(html.css("#calendar .contest")) == len(days)
+    assert entries_of(await page(client, "/?view=month&date=2031-08-01"), "Half Year Marathon") == {}  # ended 4 July
+
+
+async def test_a_marathon_started_last_week_is_in_this_weeks_view(client):
+    now = datetime.now(UTC)
+    await add("Long Marathon", now - timedelta(days=8), hours=20 * 24, site="atcoder")
+    await add("Over Round", now - timedelta(days=8), hours=2)
+    html = await page(client, "/?view=week")
+    this_week = [day.isoformat() for day in week_days(now.date())]
+    assert entries_of(html, "Long Marathon") == dict.fromkeys(this_week, "continued")
+    assert entries_of(html, "Over Round") == {}
+    assert "today" in html.css_first(f'#calendar .day:has(time[datetime="{now.date().isoformat()}"])').attributes[
+        "class"]
+    assert titles(await page(client, "/"), "#calendar") == ["Long Marathon"]  # the list: running now
+
+
+async def test_each_site_has_its_own_colour_and_a_legend_in_every_view(client):
+    start = datetime.now(UTC) + timedelta(days=1)
+    await add("Codeforces Round 1", start)
+    await add("AtCoder Beginner Contest 1", start + timedelta(hours=3), site="atcoder")
+    await add("Codeforces Round 2", start + timedelta(hours=6))
+    for path in ("/", "/?view=month", "/?view=week"):
+        html = await page(client, path)
+        colours = {node.css_first(".site").text(strip=True): colour_class(node)
+                   for node in html.css("#calendar .contest")}
+        assert set(colours) == {"Codeforces", "AtCoder"} and colours["Codeforces"] != colours["AtCoder"], path
+        legend = {item.text(strip=True): colour_class(item) for item in html.css("#calendar .legend li")}
+        assert legend == colours, path
+    assert colour_class((await page(client, "/?site=atcoder")).css_first(".legend li")) == colours["AtCoder"]
+
+
+def colour_class(node) -> str:
+    [colour] = [name for name in node.attributes["class"].split() if name.startswith("site-c")]
+    return colour
+
+
+def test_sites_listed_together_never_share_a_colour_and_keep_theirs():
+    slugs = [f"site{n}" for n in range(3 * SITE_COLOURS)]
+    colours = colour_slots(slugs)
+    for first in range(0, len(slugs), SITE_COLOURS):
+        assert len({colours[slug] for slug in slugs[first:first + SITE_COLOURS]}) == SITE_COLOURS
+    assert colour_slots(slugs) == colours and all(0 <= colour < SITE_COLOURS for colour in colours.values())
 
 
 async def test_each_filter_narrows_the_list_and_is_kept_in_the_form_and_links(client):
@@ -202,6 +281,12 @@ async def test_an_unknown_zone_is_reported_and_utc_is_used(client, bad):
     html = LexborHTMLParser(await response.text())
     problem = html.css_first("[role=alert]").text()
     assert "Unknown time zone" in problem and "UTC" in problem
+    field = html.css_first("input#tz")
+    assert field.attributes["value"] == bad  # what was typed stays, to be corrected
+    assert field.attributes["aria-invalid"] == "true"
+    assert field.attributes["aria-describedby"].split() == ["tz-problem", "tz-hint"]
+    assert "Unknown time zone" in html.css_first("#tz-problem").text()
+    assert "open" in html.css_first("details.filters").attributes
     assert html.css_first("#calendar").attributes["data-zone"] == "UTC"
     assert days_of(html)["2031-03-10"] == ["Monday Night Round"]
 
@@ -226,7 +311,9 @@ async def test_pages_speak_russian_by_choice_cookie_or_browser(client):
     assert html.css_first("html").attributes["lang"] == "ru"
     assert response.cookies["lang"].value == "ru"
     assert html.css_first("h1").text() == "Календарь контестов"
-    assert "Добавить в Google Календарь" in html.css_first("#calendar .contest").text()
+    menu = html.css_first("#calendar .contest details.add")
+    assert menu.css_first("summary").text().startswith("Добавить в календарь")
+    assert [link.text().split(":")[0] for link in menu.css("a")] == ["Google Календарь", "файл .ics"]
     html = await page(client, "/?view=month&date=2031-03-01")  # the cookie is remembered
     assert html.css_first("#view-title").text(strip=True) == "Март 2031"
     client.session.cookie_jar.clear()

@@ -68,11 +68,14 @@
     return inFlight;
   }
 
-  function contestElement(change) {
+  // Where the calendar shows a contest: once in the list, on each day it runs in a month or week.
+  function contestElements(change) {
     var id = change.site + ":" + change.key;
     var items = document.querySelectorAll("#calendar [data-contest]");
-    return Array.prototype.find.call(items, function (item) { return item.dataset.contest === id; }) || null;
+    return Array.prototype.filter.call(items, function (item) { return item.dataset.contest === id; });
   }
+
+  function contestElement(change) { return contestElements(change)[0] || null; }
 
   function timeOf(change, element) {
     if (element && element.dataset.when) { return element.dataset.when; }
@@ -100,10 +103,10 @@
     changes.forEach(function (change) {
       var element = contestElement(change);
       if (!element && shownBefore.indexOf(change) < 0) { return; }  // another site, or outside this view
-      if (element) {
-        element.classList.add("changed");
-        window.setTimeout(function () { element.classList.remove("changed"); }, HIGHLIGHT_MS);
-      }
+      contestElements(change).forEach(function (shown) {
+        shown.classList.add("changed");
+        window.setTimeout(function () { shown.classList.remove("changed"); }, HIGHLIGHT_MS);
+      });
       var text = sentence(change, element);
       if (text && said.indexOf(text) < 0) { said.push(text); }
     });
