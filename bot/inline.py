@@ -1,5 +1,8 @@
 """Inline mode: `@bot` or `@bot SITE...` typed in any chat offers the next contests to share, chosen by the
-user's own filters and shown in their zone and language (their account is that of their private chat)."""
+user's own filters and shown in their zone and language (their account is that of their private chat).
+
+What is shared is read later and elsewhere: it gives the start as an absolute time with its UTC offset
+("Sat, 28 Nov, 17:35 (UTC+3)"), never "in 18 min" (stale once sent) nor the sender's zone name alone."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from aiogram import Router
 from aiogram.types import InlineQuery, InlineQueryResultArticle, InputTextMessageContent
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import contest_text, site_name
+from bot.formatting import site_name
 from models.account import Account
 from models.catalog import listed_slugs
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
-from notify.formatting import local_time, relative
+from notify.formatting import local_time, relative, span
 from notify.rules import similar_sites
 from notify.zones import zone_of
 
@@ -42,14 +45,25 @@ def sites_in_query(query: str, listed: list[str]) -> tuple[list[str], list[str]]
     return known, unknown
 
 
+def shared_text(contest: Contest, zone: tzinfo, language: str) -> str:
+    """The message a chosen contest becomes (HTML): title, site, absolute start with its offset, duration, link."""
+    return (
+        f"<b>{escape(contest.title)}</b>\n"
+        f"{escape(site_name(contest.site_id))} · {local_time(contest.start, zone, language)}\n"
+        + _("Duration: {duration}").format(duration=span(contest.duration))
+        + f' · <a href="{escape(contest.url, quote=True)}">' + _("open") + "</a>"
+    )
+
+
 def contest_article(contest: Contest, zone: tzinfo, language: str, now: datetime) -> InlineQueryResultArticle:
-    """A contest to share: the title and when it starts in the list, the full contest text once chosen."""
+    """A contest to share: in the list (seen by the sender only, now) its title, when it starts and how soon;
+    once chosen, the shared text."""
     return InlineQueryResultArticle(
         id=f"contest-{contest.id}",
         title=contest.title,
         description=f"{site_name(contest.site_id)} · {local_time(contest.start, zone, language)} · "
                     f"{relative(contest.start, now)}",
-        input_message_content=InputTextMessageContent(message_text=contest_text(contest, zone, language, now)),
+        input_message_content=InputTextMessageContent(message_text=shared_text(contest, zone, language)),
     )
 
 

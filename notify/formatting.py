@@ -8,6 +8,8 @@ from datetime import datetime, tzinfo
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime, get_day_names
 
+from notify.zones import utc_offset
+
 
 def span(seconds: float) -> str:
     """A length of time in its two largest units, to the nearest minute: '2 d 3 h', '3 h 20 min', '10 min'."""
@@ -37,10 +39,15 @@ def zone_label(zone: tzinfo) -> str:
     return getattr(zone, "key", None) or str(zone)
 
 
+def wall_time(moment: datetime, zone: tzinfo, language: str) -> str:
+    """'Sat, 11 Oct, 21:35' in the chat's language: for lines under a header that names the zone once."""
+    return format_datetime(moment.astimezone(zone), "EEE, d MMM, HH:mm", locale=language)
+
+
 def local_time(moment: datetime, zone: tzinfo, language: str) -> str:
-    """'Sat, 11 Oct, 21:35 (Europe/Moscow)' in the chat's language."""
-    shown = format_datetime(moment.astimezone(zone), "EEE, d MMM, HH:mm", locale=language)
-    return f"{shown} ({zone_label(zone)})"
+    """'Sat, 11 Oct, 21:35 (UTC+3)' in the chat's language: a moment anyone can read, wherever they are (the
+    offset is the one in force then, DST included)."""
+    return f"{wall_time(moment, zone, language)} ({utc_offset(zone, moment)})"
 
 
 def day_name(weekday: int, language: str) -> str:

@@ -173,9 +173,11 @@ def zone_of(name: str) -> tzinfo:
 
 def utc_offset(zone: tzinfo, moment: datetime) -> str:
     """The zone's offset at a moment as people write it: "UTC+3", "UTC\u22124" (a minus sign), "UTC+5:30",
-    "UTC+0"."""
+    "UTC" (London in winter)."""
     offset = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).utcoffset()
     minutes = round((offset or timedelta()).total_seconds() / 60)
+    if not minutes:
+        return "UTC"
     sign = "\u2212" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")

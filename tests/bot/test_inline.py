@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.inline import MAX_RESULTS, sites_in_query
 from models.account import Account, TelegramChat
 from models.catalog import listed_slugs
+from models.contest import Contest
+from notify.formatting import local_time, wall_time
+from notify.zones import utc_offset
 from tests.bot.test_upcoming import LISTED, add_contest, chat_account, soon
 from tests.bot.updates import USER_ID, inline_query
 from tests.catalog import fill_catalog
@@ -34,11 +39,16 @@ async def test_empty_query_offers_the_next_contests_of_the_user_filters(telegram
     assert len(results) == MAX_RESULTS
     first = results[0]
     assert first["type"] == "article" and first["title"] == "Round #000 <Div. 2> & more"
-    assert first["description"].startswith("Codeforces · ") and "(Europe/Berlin)" in first["description"]
-    assert first["description"].endswith("in 1 h")
+    start = (await Contest.get(key="000")).start
+    berlin = ZoneInfo("Europe/Berlin")
+    assert first["description"].startswith(f"Codeforces · {local_time(start, berlin, 'en')} · ")
+    assert first["description"].endswith("in 1 h")  # for the sender, while choosing
     content = first["input_message_content"]
-    assert content["message_text"].startswith("<b>Round #000 &lt;Div. 2&gt; &amp; more</b>\nCodeforces · ")
-    assert "Duration: 2 h" in content["message_text"]
+    shared = content["message_text"]
+    assert shared.startswith("<b>Round #000 &lt;Div. 2&gt; &amp; more</b>\n"
+                             f"Codeforces · {wall_time(start, berlin, 'en')} ({utc_offset(berlin, start)})\n")
+    assert "Duration: 2 h" in shared
+    assert not re.search(r"\bin \d|\bago\b|\bnow\b|Europe/Berlin|Berlin", shared)  # never stale, never a zone name
     assert content.get("parse_mode") in (None, "HTML")
     assert all("Luogu" not in result["title"] for result in results)
 
@@ -50,8 +60,21 @@ async def test_inline_times_follow_dst_in_the_user_zone(telegram):
     await add_contest("summer", datetime(year, 7, 15, 10, 0, tzinfo=UTC), title="Summer Round")
     answer = await telegram.reply_to(inline_query(""), "answerInlineQuery")
     winter, summer = answer.params["results"]
-    assert "Jan, 11:00 (Europe/Berlin)" in winter["description"]
-    assert "Jul, 12:00 (Europe/Berlin)" in summer["description"]
+    assert "Jan, 11:00 (UTC+1)" in winter["description"]
+    assert "Jul, 12:00 (UTC+2)" in summer["description"]
+    assert "Jan, 11:00 (UTC+1)\n" in winter["input_message_content"]["message_text"]
+    assert "Jul, 12:00 (UTC+2)\n" in summer["input_message_content"]["message_text"]
+
+
+async def test_a_shared_contest_in_new_york_states_its_offset_not_the_zone(telegram):
+    await chat_account(timezone="America/New_York", language="ru")
+    year = datetime.now(UTC).year + 1
+    await add_contest("summer", datetime(year, 7, 15, 14, 35, tzinfo=UTC), title="Summer Round")
+    answer = await telegram.reply_to(inline_query(""), "answerInlineQuery")
+    [article] = answer.params["results"]
+    shared = article["input_message_content"]["message_text"]
+    assert "15 июл., 10:35 (UTC\u22124)\n" in shared
+    assert "через" not in shared and "Нью-Йорк" not in shared and "New_York" not in shared
 
 
 async def test_query_with_a_site_offers_only_that_site(telegram):
