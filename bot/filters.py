@@ -1,14 +1,16 @@
 """/filter: keywords a contest's title must (include) or must not (exclude) contain, and duration limits.
 
-`/filter include div. 2` (the rest of the line is one phrase), `/filter exclude kotlin`, `/filter remove
-kotlin`, `/filter min 30m`, `/filter max 5h`, `/filter max off`, `/filter clear`. Keywords are kept in
-lower case; models.selection matches them case-insensitively.
+`/filter include div 2, educational` (commas between keywords; spaces inside one stay), `/filter exclude kotlin`,
+`/filter remove kotlin`, `/filter min 30m`, `/filter max 5h`, `/filter max off`, `/filter clear`. Keywords are
+kept in lower case and matched loosely (models.selection: case, spaces and punctuation do not count, so "div 2"
+finds "(Div. 2)"). After a change the screen says how many upcoming contests now match, and warns when none do.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Literal
 
@@ -22,15 +24,18 @@ from pydantic import Field, model_validator
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen, refusal_text
 from models.account import Account
+from models.selection import ContestFilter, upcoming
 from notify.formatting import span
+from notify.i18n import ngettext
 from notify.preferences import MAX_KEYWORDS
 from notify.rules import (
     SettingProblem,
     TooManyKeywords,
     check_duration_limits,
     normalised_keyword,
-    parse_keyword,
+    parse_keywords,
     parse_limit,
+    same_keyword,
 )
 
 SIDES = ("include", "exclude")
@@ -68,37 +73,50 @@ def change_filters(filters: Filters, args: str) -> Filters:
     """The filters after one /filter command (its arguments); a SettingProblem when it cannot apply."""
     words = args.split(maxsplit=1)
     action = words[0].lower() if words else ""
-    rest = " ".join(words[1].split()) if len(words) > 1 else ""
-    if action in SIDES and rest:
-        return with_keyword(filters, action, rest)
-    if action == "remove" and rest:
-        return without_keyword(filters, rest)
+    rest = words[1] if len(words) > 1 else ""
+    if action in SIDES and (keywords := parse_keywords(rest)):
+        return with_keywords(filters, action, keywords)
+    if action == "remove" and (typed := typed_keywords(rest)):
+        return without_keywords(filters, typed)
     if action in ("min", "max") and rest:
         return with_limit(filters, action, rest)
-    if action == "clear" and not rest:
+    if action == "clear" and not rest.strip():
         return Filters()
     raise NotAFilterCommand(args)
 
 
-def with_keyword(filters: Filters, side: str, phrase: str) -> Filters:
-    """The phrase added on one side (and taken off the other side, where it would contradict itself)."""
-    keyword = parse_keyword(phrase)
+def with_keywords(filters: Filters, side: str, keywords: tuple[str, ...]) -> Filters:
+    for keyword in keywords:
+        filters = with_keyword(filters, side, keyword)
+    return filters
+
+
+def with_keyword(filters: Filters, side: str, keyword: str) -> Filters:
+    """The keyword added on one side (and taken off the other side, where it would contradict itself); one that
+    matches like a kept one ("div2" beside "div. 2") changes nothing."""
     kept = filters.keywords(side)
-    if keyword in kept:
+    if any(same_keyword(keyword, k) for k in kept):
         return filters
     if len(kept) >= MAX_KEYWORDS:
         raise TooManyKeywords(keyword)
     other = "exclude" if side == "include" else "include"
-    others = tuple(k for k in filters.keywords(other) if k != keyword)
+    others = tuple(k for k in filters.keywords(other) if not same_keyword(k, keyword))
     return replace(filters, **{side: (*kept, keyword), other: others})
 
 
-def without_keyword(filters: Filters, phrase: str) -> Filters:
-    keyword = normalised_keyword(phrase)
-    if keyword not in filters.include + filters.exclude:
-        raise NotAKeyword(keyword)
-    return replace(filters, include=tuple(k for k in filters.include if k != keyword),
-                   exclude=tuple(k for k in filters.exclude if k != keyword))
+def typed_keywords(text: str) -> list[str]:
+    """The comma-separated keywords of `/filter remove`, as typed (not checked: a kept one is named)."""
+    return [normalised_keyword(item) for item in text.split(",") if item.strip()]
+
+
+def without_keywords(filters: Filters, typed: list[str]) -> Filters:
+    """The filters without the named keywords (each matched loosely, as titles are); NotAKeyword for the first
+    one that names none of them."""
+    for keyword in typed:
+        if not any(same_keyword(keyword, k) for k in filters.include + filters.exclude):
+            raise NotAKeyword(keyword)
+    return replace(filters, include=tuple(k for k in filters.include if not any(same_keyword(k, t) for t in typed)),
+                   exclude=tuple(k for k in filters.exclude if not any(same_keyword(k, t) for t in typed)))
 
 
 def with_limit(filters: Filters, which: str, text: str) -> Filters:
@@ -110,7 +128,8 @@ def with_limit(filters: Filters, which: str, text: str) -> Filters:
 
 def usage() -> str:
     return "\n".join((
-        _("/filter include div. 2 — show only contests whose title has one of these keywords"),
+        _("/filter include div 2, educational — show only contests whose title has one of these keywords "
+          "(case, spaces and dots don't matter)"),
         _("/filter exclude kotlin — hide contests whose title has this"),
         _("/filter remove kotlin — forget a keyword"),
         _("/filter min 30m, /filter max 5h — duration limits (m, h, d); /filter max off drops one"),
@@ -119,7 +138,8 @@ def usage() -> str:
 
 
 def quoted(keywords: tuple[str, ...]) -> str:
-    return ", ".join(f"“{escape(keyword)}”" for keyword in keywords)
+    return ", ".join(_("“{keyword}”").format(keyword=escape(keyword)) for keyword in keywords)
+
 
 
 def durations_text(filters: Filters) -> str:
@@ -162,7 +182,25 @@ def dropped(filters: Filters, drop: FilterDrop) -> Filters | None:
     return Filters() if filters != Filters() else None
 
 
-def filters_screen(filters: Filters) -> tuple[str, InlineKeyboardMarkup]:
+def matching_text(filters: Filters, matching: int) -> str | None:
+    """How many upcoming contests of the followed sites the filters let through; a warning when none do."""
+    if matching:
+        return ngettext("{n} upcoming contest on your sites matches these filters.",
+                        "{n} upcoming contests on your sites match these filters.", matching).format(n=matching)
+    if filters == Filters():
+        return None
+    return _("⚠️ No upcoming contest on your sites matches these filters, so you would get no reminders. Try "
+             "another keyword, or /filter clear to drop them all.")
+
+
+async def matching_contests(account: Account) -> int:
+    """Upcoming contests the account's sites and (saved) filters let through."""
+    return await upcoming(ContestFilter.of(account), datetime.now(UTC)).count()
+
+
+def filters_screen(filters: Filters, matching: int | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """The filters, what they let through (`matching` upcoming contests, when counted) and how to change them."""
+    counted = matching_text(filters, matching) if matching is not None else None
     text = "\n".join((
         _("<b>Filters</b>"),
         _("Only titles with: {keywords}").format(keywords=quoted(filters.include)) if filters.include
@@ -170,6 +208,7 @@ def filters_screen(filters: Filters) -> tuple[str, InlineKeyboardMarkup]:
         _("Hidden when the title has: {keywords}").format(keywords=quoted(filters.exclude)) if filters.exclude
         else _("Hidden when the title has: (nothing)"),
         durations_text(filters),
+        *(("", counted) if counted else ()),
         "",
         usage(),
     ))
@@ -190,8 +229,13 @@ def filters_screen(filters: Filters) -> tuple[str, InlineKeyboardMarkup]:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+async def screen_of(account: Account) -> tuple[str, InlineKeyboardMarkup]:
+    """The account's filter screen, with what its filters let through now."""
+    return filters_screen(Filters.of(account), await matching_contests(account))
+
+
 async def show_filters(message: Message, account: Account) -> None:
-    text, keyboard = filters_screen(Filters.of(account))
+    text, keyboard = await screen_of(account)
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -203,7 +247,7 @@ async def change(message: Message, command: CommandObject, account: Account) -> 
         await message.reply(refusal_text(problem))
         return
     await save_filters(account, filters)
-    text, keyboard = filters_screen(filters)
+    text, keyboard = await screen_of(account)
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -212,16 +256,15 @@ async def drop(callback: CallbackQuery, callback_data: FilterDrop, account: Acco
     filters = dropped(Filters.of(account), callback_data)
     if filters is None:
         await callback.answer(_("That filter is already gone."))
-        filters = Filters.of(account)
     else:
         await save_filters(account, filters)
         await callback.answer()
-    await edit_screen(callback, *filters_screen(filters))
+    await edit_screen(callback, *await screen_of(account))
 
 
 async def open_filters(callback: CallbackQuery, account: Account) -> None:
     await callback.answer()
-    text, keyboard = filters_screen(Filters.of(account))
+    text, keyboard = await screen_of(account)
     await callback.message.answer(text, reply_markup=keyboard)
 
 

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+from tortoise.queryset import BulkCreateQuery
+
+#: everything but letters and digits (of any script): what a title key leaves out
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
+def title_key(text: str) -> str:
+    """The form titles and keywords are matched in: compatibility forms folded (NFKC), lower case, only letters
+    and digits of any script. "Codeforces Round 999 (Div. 2)" -> "codeforcesround999div2", so the keywords
+    "div 2", "Div. 2", "div2" and "DIV-2" all find it; "Раунд 5" -> "раунд5"."""
+    return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 class Site(Model):
@@ -44,6 +59,8 @@ class Contest(Model):
     site_id: str
     key = fields.CharField(max_length=128)
     title = fields.CharField(max_length=300)
+    #: title_key(title), kept by every save and bulk_create: keywords are matched against it in SQL
+    title_key = fields.TextField(default="")
     url = fields.CharField(max_length=500)
     start = fields.DatetimeField(db_index=True)
     end = fields.DatetimeField()
@@ -60,6 +77,31 @@ class Contest(Model):
     class Meta:
         table = "contest"
         unique_together = (("site", "key"),)
+
+    async def save(self, using_db: BaseDBAsyncClient | None = None, update_fields: Iterable[str] | None = None,
+                   force_create: bool = False, force_update: bool = False) -> None:
+        """Saves with `title_key` following `title`."""
+        self.title_key = title_key(self.title)
+        await super().save(using_db, with_title_key(update_fields), force_create, force_update)
+
+    @classmethod
+    def bulk_create(cls, objects: Iterable[Contest], batch_size: int | None = None, ignore_conflicts: bool = False,
+                    update_fields: Iterable[str] | None = None, on_conflict: Iterable[str] | None = None,
+                    using_db: BaseDBAsyncClient | None = None) -> BulkCreateQuery[Contest]:
+        """Inserts (or upserts, ingest) with each row's `title_key` following its `title`."""
+        rows = list(objects)
+        for row in rows:
+            row.title_key = title_key(row.title)
+        return super().bulk_create(rows, batch_size, ignore_conflicts, with_title_key(update_fields), on_conflict,
+                                   using_db)
+
+
+def with_title_key(update_fields: Iterable[str] | None) -> list[str] | None:
+    """The fields to write, with `title_key` wherever `title` is."""
+    if update_fields is None:
+        return None
+    names = list(update_fields)
+    return [*names, "title_key"] if "title" in names and "title_key" not in names else names
 
 
 class ChangeKind(StrEnum):

@@ -18,6 +18,7 @@ from difflib import get_close_matches
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
 
+from models.contest import title_key
 from notify.formatting import span
 from notify.i18n import language_name
 from notify.preferences import (
@@ -144,29 +145,46 @@ class TooManyKeywords(SettingProblem):
         return _("That is too many: at most {n} keywords of each kind.").format(n=MAX_KEYWORDS)
 
 
+class KeywordWithoutLetters(SettingProblem):
+    def text(self) -> str:
+        return _("A keyword needs a letter or a digit: “{keyword}” has none.").format(keyword=shortened(self.typed))
+
+
 def normalised_keyword(text: str) -> str:
-    """The form keywords are kept in (and compared in): lower case, every run of spaces one space."""
+    """The form keywords are kept and shown in: lower case, every run of spaces one space. They are matched (and
+    told apart) by their title key (models.contest.title_key), so "div. 2" and "DIV-2" are one keyword."""
     return " ".join(text.split()).lower()
 
 
 def parse_keyword(text: str) -> str:
-    """One keyword, as `/filter include` takes it: "  Div.  2 " -> "div. 2"."""
+    """One keyword: "  Div.  2 " -> "div. 2"; one with no letter or digit ("!!") would match every title."""
     keyword = normalised_keyword(text)
     if len(keyword) > MAX_KEYWORD_LENGTH:
         raise KeywordTooLong(keyword)
     if not is_readable_text(keyword):
         raise UnreadableKeyword(keyword)
+    if not title_key(keyword):
+        raise KeywordWithoutLetters(keyword)
     return keyword
 
 
 def parse_keywords(text: str) -> tuple[str, ...]:
-    """A whole include or exclude field: keywords separated by commas or new lines, duplicates dropped, at most
-    20 of them: "Div. 2, kotlin\\ndiv. 2" -> ("div. 2", "kotlin"); "" -> ()."""
+    """Keywords separated by commas or new lines, as `/filter include` and the web's fields take them, each kept
+    once (by its title key: "div 2" and "Div. 2" are one), at most 20 of them: "Div. 2, kotlin\\ndiv2" ->
+    ("div. 2", "kotlin"); "" -> ()."""
     items = (item for item in _KEYWORD_SEPARATORS.split(text) if item.strip())
-    keywords = tuple(dict.fromkeys(parse_keyword(item) for item in items))
-    if len(keywords) > MAX_KEYWORDS:
+    by_key: dict[str, str] = {}
+    for item in items:
+        keyword = parse_keyword(item)
+        by_key.setdefault(title_key(keyword), keyword)
+    if len(by_key) > MAX_KEYWORDS:
         raise TooManyKeywords(text)
-    return keywords
+    return tuple(by_key.values())
+
+
+def same_keyword(one: str, other: str) -> bool:
+    """Whether two keywords match the same titles ("div. 2" and "div2")."""
+    return title_key(one) == title_key(other)
 
 
 # duration limits

@@ -12,7 +12,14 @@ from bot.screens import OpenSection
 from models.account import Account
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
-from notify.rules import KeywordTooLong, LimitOutOfRange, MinAboveMax, TooManyKeywords, UnreadableLimit
+from notify.rules import (
+    KeywordTooLong,
+    KeywordWithoutLetters,
+    LimitOutOfRange,
+    MinAboveMax,
+    TooManyKeywords,
+    UnreadableLimit,
+)
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
 
@@ -46,7 +53,8 @@ def test_durations_and_their_order():
     ("", NotAFilterCommand), ("sort by date", NotAFilterCommand), ("include", NotAFilterCommand),
     ("max", NotAFilterCommand), ("clear all", NotAFilterCommand), ("include " + "x" * 51, KeywordTooLong),
     ("remove java", NotAKeyword), ("max 5x", UnreadableLimit), ("min 0m", LimitOutOfRange),
-    ("max 61d", LimitOutOfRange), ("max -1h", UnreadableLimit),
+    ("max 61d", LimitOutOfRange), ("max -1h", UnreadableLimit), ("include !!", KeywordWithoutLetters),
+    ("exclude div 2, —", KeywordWithoutLetters), ("include , ,", NotAFilterCommand), ("remove , ", NotAFilterCommand),
 ])
 def test_bad_changes_are_refused(args, problem):
     with pytest.raises(problem):
@@ -81,7 +89,8 @@ async def test_filter_without_arguments_shows_the_settings(telegram):
     reply = await telegram.reply_to(private_message("/filter"))
     assert "Only titles with: (any title)" in reply.text
     assert "Hidden when the title has: (nothing)" in reply.text
-    assert "Duration: any" in reply.text and "/filter include div. 2" in reply.text
+    assert "Duration: any" in reply.text and "/filter include div 2, educational" in reply.text
+    assert "match" not in reply.text  # no filters and no contests: nothing to count, nothing to warn of
     assert reply.buttons() == []
 
 
@@ -112,6 +121,7 @@ async def test_filter_commands_change_and_show_the_settings(telegram):
     ("/filter include " + "x" * 51, "at most 50 characters"),
     ("/filter include w20", "at most 20 keywords"),
     ("/filter remove java", "“java” is not one of your keywords"),
+    ("/filter include !!", "A keyword needs a letter or a digit: “!!” has none."),
     ("/filter max 5x", "I can't read “5x”"),
     ("/filter max 90d", "“90d” is out of range"),
     ("/filter min 6h", "The minimum (6 h) would be longer than the maximum (5 h)"),
@@ -218,3 +228,82 @@ async def test_upcoming_selection_honours_the_filters(telegram):
     assert await titles() == ["Codeforces Round 1000 (Div. 2)"]
     await telegram.reply_to(private_message("/filter clear"))
     assert len(await titles()) == 7
+
+
+def test_keywords_are_told_apart_loosely_and_commas_separate_them():
+    filters = change_filters(Filters(), "include div 2,  Educational ")
+    assert filters.include == ("div 2", "educational")
+    assert change_filters(filters, "include DIV-2, div2, Div. 2") == filters  # the same keyword three times
+    moved = change_filters(filters, "exclude div.2")
+    assert (moved.include, moved.exclude) == (("educational",), ("div.2",))
+    assert change_filters(filters, "remove DIV. 2, educational!").include == ()
+    with pytest.raises(NotAKeyword):
+        change_filters(filters, "remove div 2, kotlin")
+
+
+async def add_contests(titles: dict[str, str]) -> None:
+    """Upcoming contests, one an hour from now on: {title: site}."""
+    now = datetime.now(UTC)
+    for number, (title, site) in enumerate(titles.items()):
+        start = now + timedelta(hours=number + 1)
+        await Contest.create(site_id=site, key=f"k{number}", title=title, url=f"https://example.com/{number}",
+                             start=start, end=start + timedelta(hours=2), duration=2 * HOUR)
+
+
+async def upcoming_titles(chat_id: int = USER_ID) -> list[str]:
+    account = await Account.get(telegram_chats__chat_id=chat_id)
+    return [c.title for c in await upcoming(ContestFilter.of(account), datetime.now(UTC))]
+
+
+@pytest.mark.parametrize("typed", ["div 2", "Div. 2", "div2", "DIV-2"])
+async def test_a_keyword_matches_however_it_is_written(telegram, typed):
+    await add_contests({"Codeforces Round 999 (Div. 2)": "codeforces", "Codeforces Round 1000 (Div. 1)": "codeforces",
+                        "LeetCode Weekly div2 practice": "leetcode", "AtCoder Beginner Contest 400": "atcoder",
+                        "Codeforces Round 1001 (Div. 1 + Div. 2)": "codeforces"})
+    reply = await telegram.reply_to(private_message(f"/filter include {typed}"))
+    assert await upcoming_titles() == ["Codeforces Round 999 (Div. 2)", "LeetCode Weekly div2 practice",
+                                       "Codeforces Round 1001 (Div. 1 + Div. 2)"]
+    assert "3 upcoming contests on your sites match these filters." in reply.text
+
+    await telegram.reply_to(private_message(f"/filter exclude {typed}"))
+    assert await upcoming_titles() == ["Codeforces Round 1000 (Div. 1)", "AtCoder Beginner Contest 400"]
+
+
+async def test_commas_make_several_keywords(telegram):
+    await add_contests({"Codeforces Round 999 (Div. 2)": "codeforces", "Educational Round 170": "codeforces",
+                        "AtCoder Beginner Contest 400": "atcoder"})
+    reply = await telegram.reply_to(private_message("/filter include div 2, educational"))
+    assert "Only titles with: “div 2”, “educational”" in reply.text
+    assert await filters_of(USER_ID) == Filters(include=("div 2", "educational"))
+    assert await upcoming_titles() == ["Codeforces Round 999 (Div. 2)", "Educational Round 170"]
+    assert "2 upcoming contests on your sites match these filters." in reply.text
+
+
+async def test_a_filter_that_hides_everything_is_warned_of(telegram):
+    await add_contests({"Codeforces Round 999 (Div. 2)": "codeforces", "AtCoder Beginner Contest 400": "atcoder",
+                        "Weekly Contest 450": "leetcode", "Luogu Monthly Div. 2": "luogu"})  # luogu: not followed
+    reply = await telegram.reply_to(private_message("/filter include div 2"))
+    assert "1 upcoming contest on your sites matches these filters." in reply.text
+    reply = await telegram.reply_to(private_message("/filter include div 2"))  # saved again: the same count
+    assert "1 upcoming contest on your sites matches" in reply.text
+
+    reply = await telegram.reply_to(private_message("/filter exclude codeforces round"))
+    assert "⚠️ No upcoming contest on your sites matches these filters" in reply.text
+    assert "/filter clear" in reply.text
+    assert await upcoming_titles() == []
+
+    drop = next(b["callback_data"] for b in reply.buttons() if b["text"] == "✕ −codeforces round")
+    await press(telegram, drop)
+    edited = telegram.fake.sent("editMessageText")[-1]
+    assert "1 upcoming contest on your sites matches these filters." in edited.text
+
+
+async def test_the_count_speaks_russian(telegram):
+    await add_contests({"Codeforces Round 999 (Div. 2)": "codeforces", "Codeforces Round 998 (Div. 2)": "codeforces",
+                        "Educational Round 170 (Div. 2)": "codeforces"})
+    reply = await telegram.reply_to(private_message("/filter include div 2", language_code="ru"))
+    assert "3 предстоящих контеста" in reply.text
+    reply = await telegram.reply_to(private_message("/filter include нет такого", language_code="ru"))
+    assert "3 предстоящих контеста" in reply.text
+    reply = await telegram.reply_to(private_message("/filter exclude div 2", language_code="ru"))
+    assert "⚠️" in reply.text and "/filter clear" in reply.text
