@@ -60,7 +60,7 @@ class Contest(Model):
     key = fields.CharField(max_length=128)
     title = fields.CharField(max_length=300)
     #: title_key(title), kept by every save and bulk_create: keywords are matched against it in SQL
-    title_key = fields.TextField(default="")
+    title_key = fields.TextField(default="", db_default="")
     url = fields.CharField(max_length=500)
     start = fields.DatetimeField(db_index=True)
     end = fields.DatetimeField()

@@ -44,3 +44,10 @@ async def test_existing_contests_get_their_title_keys(db_url):
         assert sorted(found) == ["1", "2"]
         found = await upcoming(ContestFilter(include=("тур 2",)), now).values_list("key", flat=True)
         assert found == ["4"]
+
+        # ingest's upsert still finds the unique (site, key), and a renamed contest's key follows its title
+        renamed = Contest(site_id="codeforces", key="1", title="Codeforces Round 999 (Div. 1)", url="https://x",
+                          start=now, end=now, duration=7200)
+        await Contest.bulk_create([renamed], on_conflict=["site_id", "key"], update_fields=["title"])
+        assert await Contest.filter(key="1").values_list("title_key", flat=True) == ["codeforcesround999div1"]
+        assert await Contest.all().count() == 4
