@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.permissions import admins_only
+from bot.screens import OpenSection, open_screen
 from models.account import Account, EmailAddress
 from notify.digest import DigestError, DigestSchedule, Frequency, Off, account_fields, explain, parse_digest
 from notify.email import receiving
@@ -27,6 +28,21 @@ def schedule_text(schedule: DigestSchedule | None, language: str) -> str:
         weekday=day_name(schedule.weekday or 0, language), time=schedule.time)
 
 
+def digest_summary(account: Account) -> str:
+    """The line of /settings: "Digest: daily at 08:00", "Digest: weekly, Monday at 18:30" or "Digest: off"."""
+    schedule = DigestSchedule.from_account(account)
+    if schedule is None:
+        return _("Digest: off")
+    if schedule.frequency is Frequency.DAILY:
+        return _("Digest: daily at {time}").format(time=schedule.time)
+    return _("Digest: weekly, {weekday} at {time}").format(
+        weekday=day_name(schedule.weekday or 0, account.language), time=schedule.time)
+
+
+async def digest_screen(account: Account) -> str:
+    return schedule_text(DigestSchedule.from_account(account), account.language) + await mail_note(account)
+
+
 async def mail_note(account: Account) -> str:
     """What stands between the digest and an inbox, if anything."""
     if not await receiving().filter(account_id=account.id).exists():
@@ -38,8 +54,7 @@ async def mail_note(account: Account) -> str:
 async def digest_command(message: Message, command: CommandObject, account: Account) -> None:
     typed = (command.args or "").strip()
     if not typed:
-        current = DigestSchedule.from_account(account)
-        await message.answer(schedule_text(current, account.language) + await mail_note(account))
+        await message.answer(await digest_screen(account))
         return
     await set_digest(message, typed, account)
 
@@ -61,7 +76,13 @@ async def set_digest(message: Message, typed: str, account: Account) -> None:
     await message.answer(schedule_text(setting, account.language) + await mail_note(account))
 
 
+async def open_digest(callback: CallbackQuery, account: Account) -> None:
+    await open_screen(callback, await digest_screen(account), None)
+    await callback.answer()
+
+
 def make_router() -> Router:
     router = Router(name="digest")
     router.message.register(digest_command, Command("digest"))
+    router.callback_query.register(open_digest, OpenSection.filter(F.section == "digest"))
     return router

@@ -8,12 +8,13 @@ The process gives the bot the Discord channel (notify/discord.py) as dispatcher 
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.permissions import admins_only
+from bot.screens import OpenSection, open_screen
 from models.account import Account, DiscordWebhook
 from notify.channel import Verdict
 from notify.discord import DiscordChannel, parse_webhook_url, store_webhook
@@ -33,6 +34,13 @@ async def state_text(account: Account) -> str:
         return _("No Discord channel yet.") + "\n" + how_to_text()
     return _("Reminders also go to a Discord channel (webhook {id}). /discord off stops that.").format(
         id=row.webhook_id)
+
+
+async def discord_summary(account: Account) -> str:
+    """The line of /settings: "Discord: on" or "Discord: off"."""
+    if await DiscordWebhook.exists(account_id=account.id):
+        return _("Discord: on")
+    return _("Discord: off")
 
 
 async def discord_command(message: Message, command: CommandObject, account: Account,
@@ -75,7 +83,13 @@ async def add_webhook(message: Message, typed: str, account: Account, discord: D
                                "there too. /discord off stops that."))
 
 
+async def open_discord(callback: CallbackQuery, account: Account) -> None:
+    await open_screen(callback, await state_text(account), None)
+    await callback.answer()
+
+
 def make_router() -> Router:
     router = Router(name="discord")
     router.message.register(discord_command, Command("discord"))
+    router.callback_query.register(open_discord, OpenSection.filter(F.section == "discord"))
     return router

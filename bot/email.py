@@ -19,13 +19,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection
+from bot.screens import OpenSection, open_screen
 from models.account import Account, EmailAddress
 from notify.addresses import Asked, Mailer, TooManyMails, Verification, ask_to_confirm, parse_address
 from notify.formatting import local_time
 from notify.zones import zone_of
 
 OFF_WORDS = {"off", "remove", "delete"}
+#: /settings shows an address up to this many characters, then "…"
+SHOWN_ADDRESS = 40
 
 
 async def address_of(account: Account) -> EmailAddress | None:
@@ -45,6 +47,20 @@ def state_text(row: EmailAddress | None, email_on: bool) -> str:
         text = _("Email: {address}, confirmed: reminders go there too. /email off removes it.").format(
             address=escape(row.address))
     return text if email_on else text + "\n\n" + email_off_text()
+
+
+def email_summary(row: EmailAddress | None) -> str:
+    """The line of /settings: "Email: alice@example.org (confirmed)" or "Email: not set"."""
+    if row is None:
+        return _("Email: not set")
+    if row.unsubscribed:
+        state = _("unsubscribed")
+    elif row.verified_at is None:
+        state = _("waiting for confirmation")
+    else:
+        state = _("confirmed")
+    address = row.address if len(row.address) <= SHOWN_ADDRESS else row.address[:SHOWN_ADDRESS - 1] + "…"
+    return _("Email: {address} ({state})").format(address=escape(address), state=state)
 
 
 def email_off_text() -> str:
@@ -113,8 +129,7 @@ async def remove_address(message: Message, account: Account) -> None:
 
 
 async def open_email(callback: CallbackQuery, account: Account, email: Mailer | None = None) -> None:
-    if isinstance(callback.message, Message):
-        await callback.message.answer(state_text(await address_of(account), email is not None))
+    await open_screen(callback, state_text(await address_of(account), email is not None), None)
     await callback.answer()
 
 

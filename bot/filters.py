@@ -22,7 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field, model_validator
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection, edit_screen, refusal_text
+from bot.screens import OpenSection, edit_screen, open_screen, refusal_text
 from models.account import Account
 from models.selection import ContestFilter, upcoming
 from notify.formatting import span
@@ -264,8 +264,7 @@ async def drop(callback: CallbackQuery, callback_data: FilterDrop, account: Acco
 
 async def open_filters(callback: CallbackQuery, account: Account) -> None:
     await callback.answer()
-    text, keyboard = await screen_of(account)
-    await callback.message.answer(text, reply_markup=keyboard)
+    await open_screen(callback, *await screen_of(account))
 
 
 async def save_filters(account: Account, filters: Filters) -> None:

@@ -1,41 +1,50 @@
-"""/help: what each command does, with examples."""
+"""/help: every command of the menu (bot/commands.py: the one list of commands, so help and menu never drift
+apart) with its menu description, then examples to copy."""
 
 from __future__ import annotations
+
+from html import escape
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.commands import COMMANDS
 
-def help_text() -> str:
+#: commands with their arguments, typed as they are (commands are not translated)
+EXAMPLES = (
+    "/upcoming atcoder codeforces",
+    "/remind 1d 1h 10m · /remind off",
+    "/filter include div 2 · /filter max 5h · /filter clear",
+    "/subscribe leetcode · /unsubscribe leetcode",
+    "/timezone Europe/Berlin · /timezone UTC+3",
+    "/digest daily 08:00 · /digest weekly mon 18:30 · /digest off",
+)
+
+
+def command_lines() -> list[str]:
+    """One line per command of the menu, in the language in force."""
+    return [f"/{name} — {escape(str(description), quote=False)}" for name, description in COMMANDS]
+
+
+def help_text(bot_username: str) -> str:
     return "\n".join((
         _("<b>What I can do</b>"),
         "",
-        _("/upcoming — the next 10 contests that match your settings; /upcoming atcoder codeforces for some sites"),
-        _("/sites — pick sites with buttons; /subscribe leetcode and /unsubscribe leetcode do it by text"),
-        _("/remind — show when I remind you; /remind 1d 1h 10m sets it (m, h, d; up to 5); /remind off"),
-        _("/filter — keywords and durations: /filter include div. 2, /filter exclude kotlin, /filter max 5h, "
-          "/filter min 30m, /filter clear"),
-        _("/timezone Europe/Berlin or /timezone UTC+3 — times are shown in your zone"),
-        _("/language — English or Russian"),
-        _("/settings — everything at a glance, with buttons"),
-        _("/email you@example.org — reminders by email too"),
-        _("/digest daily 08:00 or /digest weekly mon 18:30 — one email with the contests ahead; /digest off"),
-        _("/discord WEBHOOK_URL — reminders in a Discord channel too; /discord off"),
-        _("/calendar — a link to your contests for Google Calendar or any calendar app"),
-        _("/stop — pause reminders (settings are kept); /start — resume"),
-        _("/link — a one-time address to sign in on the web with this chat"),
-        _("/forget — delete everything about this chat"),
+        *command_lines(),
         "",
-        _("In any chat, type @{bot} or @{bot} codeforces to share upcoming contests."),
+        _("<b>Examples</b>"),
+        *EXAMPLES,
+        "",
+        _("In any chat, type @{bot} or @{bot} codeforces to share upcoming contests.").format(bot=bot_username),
         _("In groups, only administrators can change the settings."),
     ))
 
 
 async def show_help(message: Message) -> None:
     me = await message.bot.me()
-    await message.answer(help_text().replace("{bot}", me.username or "bot"))
+    await message.answer(help_text(me.username or "bot"))
 
 
 def make_router() -> Router:

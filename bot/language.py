@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection, edit_screen
+from bot.screens import OpenSection, edit_screen, open_screen
 from bot.stale import out_of_date
 from models.account import Account
 from notify.i18n import language_name, languages
@@ -91,9 +91,7 @@ async def pick_language(callback: CallbackQuery, callback_data: LanguagePick, ac
 
 async def open_language(callback: CallbackQuery, account: Account, i18n: I18n) -> None:
     available = languages(i18n)
-    if isinstance(callback.message, Message):
-        await callback.message.answer(language_screen(account, available),
-                                      reply_markup=languages_keyboard(available, account.language))
+    await open_screen(callback, language_screen(account, available), languages_keyboard(available, account.language))
     await callback.answer()
 
 

@@ -15,14 +15,15 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection, edit_screen, refusal_text
+from bot.screens import OpenSection, edit_screen, open_screen, refusal_text
 from models.account import Account
 from notify.formatting import span
 from notify.preferences import DAY, HOUR, LONGEST_OFFSET, MAX_OFFSETS, MINUTE, SHORTEST_OFFSET
 from notify.rules import SettingProblem, TooManyReminders, parse_offsets
 
-#: the offsets offered as toggle buttons
+#: the offsets offered as toggle buttons, in two rows that fit a phone's width
 PRESETS = (DAY, 3 * HOUR, HOUR, 30 * MINUTE, 10 * MINUTE)
+PRESETS_PER_ROW = 3
 
 
 def toggled(offsets: list[int], offset: int) -> list[int]:
@@ -58,7 +59,8 @@ def remind_screen(offsets: list[int]) -> tuple[str, InlineKeyboardMarkup]:
                              callback_data=RemindToggle(offset=offset).pack())
         for offset in PRESETS
     ]
-    return text, InlineKeyboardMarkup(inline_keyboard=[buttons])
+    rows = [buttons[i:i + PRESETS_PER_ROW] for i in range(0, len(buttons), PRESETS_PER_ROW)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def show_reminders(message: Message, account: Account) -> None:
@@ -92,8 +94,7 @@ async def toggle_preset(callback: CallbackQuery, callback_data: RemindToggle, ac
 
 async def open_reminders(callback: CallbackQuery, account: Account) -> None:
     await callback.answer()
-    text, keyboard = remind_screen(account.reminder_offsets)
-    await callback.message.answer(text, reply_markup=keyboard)
+    await open_screen(callback, *remind_screen(account.reminder_offsets))
 
 
 async def save_offsets(account: Account, offsets: list[int]) -> None:

@@ -1,5 +1,7 @@
-"""A feature's screen is a message with its keyboard: /settings opens any of them with `OpenSection`, and a
-button press redraws its own screen in place with `edit_screen`."""
+"""A feature's screen is a message with its keyboard. /settings opens any of them with `OpenSection` by drawing it
+over the settings message (`open_screen`), with a "« Back" button that draws /settings there again; a button
+press on a screen redraws it in place with `edit_screen`, which keeps that Back button. Opened by its command, a
+screen is a new message of its own, without Back."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ from typing import Literal
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from notify.rules import SettingProblem
 
 #: the screens a button can open: the commands that own them
-Section = Literal["settings", "upcoming", "sites", "remind", "filter", "timezone", "language", "email", "calendar"]
+Section = Literal["settings", "upcoming", "sites", "remind", "filter", "timezone", "language", "email", "discord",
+                  "digest", "calendar"]
 
 
 class OpenSection(CallbackData, prefix="open"):
@@ -23,13 +26,31 @@ class OpenSection(CallbackData, prefix="open"):
     section: Section
 
 
+#: the Back button's data: it redraws /settings
+BACK = OpenSection(section="settings").pack()
+
+
 def refusal_text(problem: SettingProblem) -> str:
     """A refused setting as the bot says it (HTML): the shared rule's message, then that nothing changed."""
     return escape(problem.text(), quote=False) + "\n" + _("Nothing changed.")
 
 
-async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    """Redraw the screen the button belongs to (a new message when that one is too old to edit)."""
+def with_back(keyboard: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
+    """The keyboard with a last row holding the "« Back" button to /settings."""
+    rows = list(keyboard.inline_keyboard) if keyboard else []
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [InlineKeyboardButton(text=_("« Back"), callback_data=BACK)]])
+
+
+def shows_back(message: object) -> bool:
+    """Whether a message of ours carries the Back button (the screen was opened from /settings)."""
+    keyboard = getattr(message, "reply_markup", None)
+    return keyboard is not None and any(button.callback_data == BACK
+                                        for row in keyboard.inline_keyboard for button in row)
+
+
+async def redraw(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Replace the text and keyboard of the message the button belongs to (a new message when that one is too old
+    to edit; an edit that changes nothing is fine)."""
     if not isinstance(callback.message, Message):
         await callback.message.answer(text, reply_markup=keyboard)
         return
@@ -38,3 +59,13 @@ async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboa
     except TelegramBadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+async def edit_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Redraw the screen the button belongs to, keeping its Back button when it has one."""
+    await redraw(callback, text, with_back(keyboard) if shows_back(callback.message) else keyboard)
+
+
+async def open_screen(callback: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Draw a section's screen over the message whose button opened it, with Back to /settings."""
+    await redraw(callback, text, with_back(keyboard))

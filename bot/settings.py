@@ -1,4 +1,5 @@
-"""/settings: everything about this chat in one message, with a button into each setting's own screen."""
+"""/settings: everything about this chat in one message, with a button into each setting's own screen. A button
+draws that screen over this message (bot/screens.py), and its "« Back" draws this one again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.screens import OpenSection
+from bot.calendar import calendar_summary
+from bot.digest import digest_summary
+from bot.discord import discord_summary
+from bot.email import address_of, email_summary
+from bot.screens import OpenSection, redraw
 from bot.start import settings_summary
 from models.account import Account
 from notify.formatting import span
@@ -22,6 +27,10 @@ SECTIONS = (
     ("filter", __("Filters")),
     ("timezone", __("Time zone")),
     ("language", __("Language")),
+    ("email", __("Email")),
+    ("discord", __("Discord")),
+    ("digest", __("Digest")),
+    ("calendar", __("Calendar")),
 )
 
 
@@ -55,6 +64,12 @@ def status_line(account: Account) -> str:
     return _("Reminders are on: /stop pauses them.")
 
 
+async def channels_summary(account: Account) -> list[str]:
+    """Where reminders go besides this chat: email, Discord, the digest and the calendar feed."""
+    return [email_summary(await address_of(account)), await discord_summary(account), digest_summary(account),
+            calendar_summary(account)]
+
+
 async def settings_text(account: Account) -> str:
     return "\n".join((
         _("<b>Settings of this chat</b>"),
@@ -62,6 +77,8 @@ async def settings_text(account: Account) -> str:
         await settings_summary(account),
         *keywords_summary(account),
         durations_summary(account),
+        "",
+        *await channels_summary(account),
         "",
         status_line(account),
         _("Tap a button to change a setting."),
@@ -79,8 +96,8 @@ async def show_settings(message: Message, account: Account) -> None:
 
 
 async def open_settings(callback: CallbackQuery, account: Account) -> None:
-    if isinstance(callback.message, Message):
-        await callback.message.answer(await settings_text(account), reply_markup=sections_keyboard())
+    """The Back button of every section: /settings again, in place."""
+    await redraw(callback, await settings_text(account), sections_keyboard())
     await callback.answer()
 
 

@@ -22,7 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection, edit_screen, refusal_text
+from bot.screens import OpenSection, edit_screen, open_screen, refusal_text
 from models.account import Account
 from models.catalog import ListedSite, listed_sites
 from models.selection import POPULAR_SITES
@@ -180,8 +180,7 @@ async def close_sites(callback: CallbackQuery, account: Account) -> None:
 
 async def open_sites(callback: CallbackQuery, account: Account) -> None:
     await callback.answer()
-    text, keyboard = sites_screen(await listed_sites(), followed(account))
-    await callback.message.answer(text, reply_markup=keyboard)
+    await open_screen(callback, *sites_screen(await listed_sites(), followed(account)))
 
 
 async def save_sites(account: Account, sites: list[str]) -> None:

@@ -15,7 +15,7 @@ from babel.dates import format_datetime
 from pydantic import field_validator
 
 from bot.permissions import admins_only
-from bot.screens import OpenSection, edit_screen
+from bot.screens import OpenSection, edit_screen, open_screen
 from models.account import Account
 from notify.rules import SettingProblem, parse_zone_setting
 from notify.zones import COMMON_ZONES, parse_zone, zone_of
@@ -95,8 +95,7 @@ async def pick_zone(callback: CallbackQuery, callback_data: ZonePick, account: A
 
 
 async def open_timezone(callback: CallbackQuery, account: Account) -> None:
-    if isinstance(callback.message, Message):
-        await callback.message.answer(zone_screen(account), reply_markup=zones_keyboard(account.timezone))
+    await open_screen(callback, zone_screen(account), zones_keyboard(account.timezone))
     await callback.answer()
 
 

@@ -1,5 +1,5 @@
 """/calendar against the fake Bot API: the personal feed's address (served by the same web app, fetched over
-HTTP), the reset button that makes the old address 404, admins only in groups, and Russian."""
+HTTP), the reset button that asks first and then makes the old address 404, admins only in groups, and Russian."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from icalendar import Calendar
 
-from bot.calendar import CalendarReset, feed_url
-from bot.screens import OpenSection
+from bot.calendar import CalendarCancel, CalendarReset, CalendarResetYes, feed_url, link_tag
+from bot.screens import BACK, OpenSection
 from models.account import Account
 from tests.bot.conftest import ADMIN_ID, BotUnderTest
 from tests.bot.run import run_with_bot
@@ -64,39 +64,79 @@ async def test_calendar_shows_a_working_feed_url_with_a_reset_button(bot):
     assert token_in(again.text) == token  # made once, shown again
 
 
-async def test_the_reset_button_makes_a_new_link_and_the_old_one_404(bot):
+async def ask(bot: BotUnderTest, **where) -> list[tuple[str, str]]:
+    """Press "Reset link": the question's buttons."""
+    question = await bot.reply_to(callback(CalendarReset().pack(), **where), method="editMessageText")
+    assert "The old link stops working" in question.text and not FEED.search(question.text)
+    return [(b["text"], b["callback_data"]) for b in question.buttons()]
+
+
+async def test_reset_asks_first_and_yes_makes_a_new_link_and_the_old_one_404(bot):
     old = token_in((await bot.reply_to(private_message("/calendar"))).text)
 
-    edit = await bot.reply_to(callback(CalendarReset().pack()), method="editMessageText")
+    assert await ask(bot) == [("Yes, reset", CalendarResetYes(link=link_tag(old)).pack()),
+                              ("Cancel", CalendarCancel().pack())]
+    assert (await account_of(USER_ID)).calendar_token == old and await feed_status(bot, old) == 200
+
+    edit = await bot.reply_to(callback(CalendarResetYes(link=link_tag(old)).pack()), method="editMessageText")
 
     new = token_in(edit.text)
     assert new != old and (await account_of(USER_ID)).calendar_token == new
     assert [b["text"] for b in edit.buttons()] == ["Reset link"]
-    [answer] = await bot.fake.wait_for("answerCallbackQuery")
-    assert "old one no longer works" in answer.params["text"]
+    answers = await bot.fake.wait_for("answerCallbackQuery", count=2)
+    assert "old one no longer works" in answers[-1].params["text"]
     assert await feed_status(bot, old) == 404
     assert await feed_status(bot, new) == 200
+
+
+async def test_cancel_keeps_the_link_and_shows_the_calendar_again(bot):
+    old = token_in((await bot.reply_to(private_message("/calendar"))).text)
+    await ask(bot)
+    edit = await bot.reply_to(callback(CalendarCancel().pack()), method="editMessageText")
+    assert token_in(edit.text) == old and [b["text"] for b in edit.buttons()] == ["Reset link"]
+    assert (await account_of(USER_ID)).calendar_token == old and await feed_status(bot, old) == 200
+
+
+@pytest.mark.parametrize("forged", ["AAAAAAAA", "short", "", "AAAAAAAA:1", "../../..", "AAAAAAAAA"])
+async def test_a_forged_yes_is_out_of_date_and_keeps_the_link(bot, forged):
+    old = token_in((await bot.reply_to(private_message("/calendar"))).text)
+    answer = await bot.reply_to(callback(f"calendar-yes:{forged}"), method="answerCallbackQuery")
+    assert "out of date" in answer.params["text"]
+    assert (await account_of(USER_ID)).calendar_token == old and bot.fake.sent("editMessageText") == []
+
+
+async def test_a_yes_left_from_before_an_earlier_reset_is_out_of_date(bot):
+    old = token_in((await bot.reply_to(private_message("/calendar"))).text)
+    stale_yes = CalendarResetYes(link=link_tag(old)).pack()
+    await bot.reply_to(callback(stale_yes), method="editMessageText")
+    new = (await account_of(USER_ID)).calendar_token
+    answer = await bot.reply_to(callback(stale_yes), method="answerCallbackQuery")
+    assert "out of date" in answer.params["text"]
+    assert (await account_of(USER_ID)).calendar_token == new and await feed_status(bot, new) == 200
 
 
 async def test_in_a_group_anyone_sees_the_link_but_only_administrators_reset_it(bot):
     shown = await bot.reply_to(group_message("/calendar@simrsjsonbot"))
     token = token_in(shown.text)
 
-    pressed = callback(CalendarReset().pack(), chat_id=GROUP_ID, chat_type="group")
-    refusal = await bot.reply_to(pressed, method="answerCallbackQuery")
-
-    assert "only the chat's administrators" in refusal.params["text"]
+    for data in (CalendarReset().pack(), CalendarResetYes(link=link_tag(token)).pack()):
+        pressed = callback(data, chat_id=GROUP_ID, chat_type="group")
+        refusal = await bot.reply_to(pressed, method="answerCallbackQuery")
+        assert "only the chat's administrators" in refusal.params["text"]
     assert bot.fake.sent("editMessageText") == []
     assert (await account_of(GROUP_ID)).calendar_token == token and await feed_status(bot, token) == 200
 
-    by_admin = callback(CalendarReset().pack(), chat_id=GROUP_ID, chat_type="group", user_id=ADMIN_ID)
+    assert len(await ask(bot, chat_id=GROUP_ID, chat_type="group", user_id=ADMIN_ID)) == 2
+    by_admin = callback(CalendarResetYes(link=link_tag(token)).pack(), chat_id=GROUP_ID, chat_type="group",
+                        user_id=ADMIN_ID)
     edit = await bot.reply_to(by_admin, method="editMessageText")
     assert token_in(edit.text) != token and await feed_status(bot, token) == 404
 
 
-async def test_the_settings_section_button_opens_the_calendar_screen(bot):
-    reply = await bot.reply_to(callback(OpenSection(section="calendar").pack()))
+async def test_the_settings_section_button_draws_the_calendar_screen_in_place(bot):
+    reply = await bot.reply_to(callback(OpenSection(section="calendar").pack()), method="editMessageText")
     assert token_in(reply.text) == (await account_of(USER_ID)).calendar_token
+    assert [b["callback_data"] for b in reply.buttons()] == [CalendarReset().pack(), BACK]
 
 
 async def test_without_a_base_url_the_bot_says_feeds_are_off(telegram):
@@ -110,7 +150,11 @@ async def test_calendar_speaks_russian(bot):
     reply = await bot.reply_to(private_message("/calendar", language_code="ru"))
     assert "Ваш календарь" in reply.text and "Google Календарь" in reply.text
     assert [b["text"] for b in reply.buttons()] == ["Сбросить ссылку"]
-    edit = await bot.reply_to(callback(CalendarReset().pack(), language_code="ru"), method="editMessageText")
+    question = await bot.reply_to(callback(CalendarReset().pack(), language_code="ru"), method="editMessageText")
+    assert [b["text"] for b in question.buttons()] == ["Да, сбросить", "Отмена"]
+    token = (await account_of(USER_ID)).calendar_token
+    edit = await bot.reply_to(callback(CalendarResetYes(link=link_tag(token)).pack(), language_code="ru"),
+                              method="editMessageText")
     assert "Ваш календарь" in edit.text
 
 

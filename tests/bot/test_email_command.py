@@ -322,6 +322,6 @@ async def test_without_smtp_the_bot_says_email_is_off(telegram, inbox):
 
 
 async def test_settings_button_opens_the_email_screen(telegram):
-    reply = await telegram.reply_to(callback(OpenSection(section="email").pack()))
+    reply = await telegram.reply_to(callback(OpenSection(section="email").pack()), "editMessageText")
     assert "No email address yet" in reply.text
     await telegram.fake.wait_for("answerCallbackQuery")

@@ -181,7 +181,7 @@ async def test_group_members_see_but_only_admins_change(telegram):
 
 
 async def test_settings_button_opens_the_filter_screen(telegram):
-    reply = await telegram.reply_to(callback(OpenSection(section="filter").pack()))
+    reply = await telegram.reply_to(callback(OpenSection(section="filter").pack()), "editMessageText")
     assert "Duration: any" in reply.text
     await telegram.fake.wait_for("answerCallbackQuery")
 

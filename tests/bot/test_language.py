@@ -71,8 +71,8 @@ async def test_a_forged_button_changes_nothing(telegram):
 
 
 async def test_settings_button_opens_the_language_screen(telegram):
-    reply = await telegram.reply_to(callback(OpenSection(section="language").pack()))
-    assert "I speak English in this chat." in reply.text and len(reply.buttons()) == 2
+    reply = await telegram.reply_to(callback(OpenSection(section="language").pack()), "editMessageText")
+    assert "I speak English in this chat." in reply.text and len(reply.buttons()) == 3  # and Back
     await telegram.fake.wait_for("answerCallbackQuery")
 
 

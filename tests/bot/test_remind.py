@@ -32,6 +32,13 @@ async def test_remind_shows_the_offsets_with_preset_toggles(telegram):
     assert reply.buttons()[3]["callback_data"] == RemindToggle(offset=1800).pack()
 
 
+async def test_the_presets_fit_a_phone_in_two_short_rows(telegram):
+    reply = await telegram.reply_to(private_message("/remind"))
+    rows = reply.markup()["inline_keyboard"]
+    assert len(rows) <= 2 and all(len(row) <= 3 for row in rows)
+    assert all(len(button["text"]) <= 8 for row in rows for button in row), rows  # "✓ 30 min" at most
+
+
 async def test_remind_sets_the_offsets(telegram):
     reply = await telegram.reply_to(private_message("/remind 10m 1d 1h30m 1d"))
     assert "Reminders: 1 d, 1 h 30 min, 10 min before the start" in reply.text
@@ -111,9 +118,9 @@ async def test_group_members_see_but_only_admins_change(telegram):
 
 
 async def test_settings_button_opens_the_reminders_screen(telegram):
-    reply = await telegram.reply_to(callback(OpenSection(section="remind").pack()))
+    reply = await telegram.reply_to(callback(OpenSection(section="remind").pack()), "editMessageText")
     assert "Reminders: 1 d, 1 h before the start" in reply.text
-    assert len(reply.buttons()) == 5
+    assert len(reply.buttons()) == 6  # and Back
     await telegram.fake.wait_for("answerCallbackQuery")
 
 

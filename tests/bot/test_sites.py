@@ -179,7 +179,7 @@ async def test_group_members_see_but_only_admins_change(telegram):
 
 
 async def test_settings_button_opens_the_sites_screen(telegram):
-    reply = await telegram.reply_to(callback(OpenSection(section="sites").pack()))
+    reply = await telegram.reply_to(callback(OpenSection(section="sites").pack()), "editMessageText")
     assert site_buttons(reply) == await first_page()
     await telegram.fake.wait_for("answerCallbackQuery")
 

@@ -114,8 +114,8 @@ async def test_a_forged_button_changes_nothing(telegram):
 
 
 async def test_settings_button_opens_the_zone_screen(telegram):
-    reply = await telegram.reply_to(callback(OpenSection(section="timezone").pack()))
-    assert "Your time zone is UTC" in reply.text and len(reply.buttons()) == len(COMMON_ZONES)
+    reply = await telegram.reply_to(callback(OpenSection(section="timezone").pack()), "editMessageText")
+    assert "Your time zone is UTC" in reply.text and len(reply.buttons()) == len(COMMON_ZONES) + 1  # and Back
     await telegram.fake.wait_for("answerCallbackQuery")
 
 
