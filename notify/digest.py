@@ -1,4 +1,5 @@
-"""Email digests: when each account's digest is due, which contests it covers, and the email itself.
+"""Email digests: when each account's digest is due, which contests it covers, and the email itself (a card per
+contest under its local day).
 
 A digest is daily or weekly (on one weekday), at a wall-clock time in the account's zone. Everything here works
 in UTC and meets the zone only to find the due moment and to show the contests.
@@ -26,20 +27,20 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.message import EmailMessage
 from enum import StrEnum
 from functools import lru_cache
-from html import escape
 from itertools import groupby
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from notify.email import Mailbox, _both, _Letter, _render
-from notify.formatting import day_name, span, zone_label
-from notify.i18n import N_, languages, speaking
+from notify.email import Mailbox, _render, card_labels, times_note
+from notify.formatting import day_name
+from notify.i18n import N_, languages, ngettext, speaking
 from notify.ical import contests_calendar
+from notify.letters import CARD_CLOCK, Footer, Letter, Section, contest_card
 from notify.messages import ContestInfo, Locale
 from notify.zones import zone_of
 
@@ -332,40 +333,21 @@ def _capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _contest_line(contest: ContestInfo, zone: tzinfo) -> tuple[str, str]:
-    """'19:05 · Title' then 'Site · 2 h 15 min · link' (text), one line of HTML with the title as the link."""
-    time = contest.start.astimezone(zone).strftime("%H:%M")
-    title = _one_line(contest.title)
-    link = contest.url if urlsplit(contest.url).scheme in ("http", "https") else None
-    details = [contest.site_label, *([span(contest.duration)] if contest.duration > 0 else [])]
-    text = f"{time} · {title}\n      " + " · ".join([*details, *([link] if link else [])])
-    shown = escape(title)
-    if link:  # a site's payload never becomes a script link
-        shown = f'<a href="{escape(link, quote=True)}">{shown}</a>'
-    return text, f"{escape(time)} · <b>{shown}</b> · " + " · ".join(escape(part) for part in details)
-
-
-def _days(contests: Sequence[ContestInfo], zone: tzinfo, language: str) -> list[tuple[str, str]]:
-    """A paragraph per local day: a heading with the weekday and date, then the day's contests by start."""
+def _days(contests: Sequence[ContestInfo], zone: tzinfo, language: str, now: datetime) -> tuple[Section, ...]:
+    """A section per local day, headed by its weekday and date, with the day's contests by start."""
     ordered = sorted(contests, key=lambda contest: (contest.start, contest.title, contest.site, contest.key))
-    paragraphs = []
-    for day, group in groupby(ordered, key=lambda contest: contest.start.astimezone(zone).date()):
-        heading = _capitalized(format_date(day, "EEEE, d MMMM", locale=language))
-        lines = [_contest_line(contest, zone) for contest in group]
-        paragraphs.append(("\n".join([heading, *(text for text, _html in lines)]),
-                           "<br>".join([f"<b>{escape(heading)}</b>", *(html for _text, html in lines)])))
-    return paragraphs
+    open_label = _("Open the contest")
+    return tuple(
+        Section(tuple(contest_card(contest, zone, language, now, open_label, pattern=CARD_CLOCK) for contest in group),
+                _capitalized(format_date(day, "EEEE, d MMMM", locale=language)))
+        for day, group in groupby(ordered, key=lambda contest: contest.start.astimezone(zone).date()))
 
 
 def digest_email(i18n: I18n, locale: Locale, to: Mailbox, contests: Sequence[ContestInfo], schedule: DigestSchedule,
                  due: datetime, *, from_address: str, base_url: str, now: datetime) -> EmailMessage:
-    """One digest: the contests by local day in the account's zone and language, all of them as one .ics (the same
-    UIDs as the feeds), and a one-click link that stops digests only (reminders by email are separate). An empty
-    digest is not sent: no contests is a ValueError."""
+    """One digest: a card per contest under its local day in the account's zone and language, all of them as one
+    .ics (the same UIDs as the feeds), and a one-click link that stops digests only (reminders by email are
+    separate). An empty digest is not sent: no contests is a ValueError."""
     if not contests:
         raise ValueError("a digest needs at least one contest")
     if not to.token:
@@ -373,22 +355,20 @@ def digest_email(i18n: I18n, locale: Locale, to: Mailbox, contests: Sequence[Con
     zone = zone_of(locale.timezone)
     language = locale.language if locale.language in languages(i18n) else i18n.default_locale
     local_due = format_date(due.astimezone(zone).date(), "EEEE, d MMMM", locale=language)
+    count = len(contests)
     with speaking(i18n, language):
         if schedule.frequency is Frequency.WEEKLY:
-            subject = _("Contests in the next 7 days: {count}").format(count=len(contests))
+            subject = ngettext("{n} contest in the next 7 days", "{n} contests in the next 7 days", count)
             heading = _("Weekly contest digest, {date}").format(date=local_due)
             when = _("This digest comes every week on {weekday} at {time}.").format(
                 weekday=day_name(schedule.weekday or 0, language), time=schedule.time)
         else:
-            subject = _("Contests in the next 24 hours: {count}").format(count=len(contests))
+            subject = ngettext("{n} contest in the next 24 hours", "{n} contests in the next 24 hours", count)
             heading = _("Daily contest digest, {date}").format(date=local_due)
             when = _("This digest comes every day at {time}.").format(time=schedule.time)
-        paragraphs = [
-            _both(_("Times are in {zone}."), zone=zone_label(zone)),
-            *_days(contests, zone, language),
-            _both("{when} {separate}", when=when,
-                  separate=_("Email reminders are separate: the link below stops only the digests.")),
-        ]
-        return _render(_Letter(subject, heading, paragraphs), to, language, from_address=from_address,
-                       base_url=base_url, now=now, calendar=contests_calendar(contests, now),
-                       calendar_name="contests.ics", unsubscribe=digest_unsubscribe_link(base_url, to.token))
+        footer = Footer((when, _("Email reminders are separate: the link below stops only the digests.")),
+                        _("Unsubscribe"), digest_unsubscribe_link(base_url, to.token))
+        letter = Letter(language, subject.format(n=count), heading, intro=(times_note(zone, language, now),),
+                        sections=_days(contests, zone, language, now), footer=footer, labels=card_labels())
+        return _render(letter, to, from_address=from_address, now=now, calendar=contests_calendar(contests, now),
+                       calendar_name="contests.ics")

@@ -1,9 +1,11 @@
 """The email channel: reminder, notice and verification emails, who may get them, and the SMTP sender.
 
-Every email is multipart (plain text and HTML, titles escaped) in the account's language and time zone, carries
-an .ics of its contests (one stable UID per contest, so calendars update the event instead of adding another),
-and offers one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an https link, `List-Unsubscribe-Post`),
-written as plain headers: mail providers ignore an RFC 2047-encoded `List-Unsubscribe`.
+Every email is multipart (plain text and HTML from notify/templates/, titles escaped) in the account's language
+and time zone, with a subject that carries the news ("Moved: Round 999 → Fri 27 Nov 00:33 MSK"). Reminders and
+notices carry an .ics named after the contest (one stable UID per contest, so calendars update the event instead
+of adding another; an alarm before the start) and offer one-click unsubscribe (RFC 8058: `List-Unsubscribe` with
+an https link, `List-Unsubscribe-Post`), written as plain headers: mail providers ignore an RFC 2047-encoded
+`List-Unsubscribe`. The verification email subscribes nobody, so it has no unsubscribe link.
 The sender sends a batch over one SMTP connection, retries what is left of it on a new connection when the
 connection fails, and answers with one result per message within its timeout: it never raises into the
 caller, so an SMTP outage costs only the email channel its own time.
@@ -16,14 +18,14 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from email.header import Header
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid, parseaddr
-from html import escape
 from typing import Any, ClassVar, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import aiosmtplib
 from aiogram.utils.i18n import I18n
@@ -35,11 +37,23 @@ from models.account import EmailAddress
 from models.metrics import EMAILS_SENT, SMTP_FAILURES
 from notify.channel import SENT as DELIVERED
 from notify.channel import Batch, ChannelName, Digest, Outgoing, Reminders, Result, failed
-from notify.formatting import local_time, relative, span
-from notify.i18n import speaking
-from notify.ical import contests_calendar
+from notify.formatting import relative
+from notify.i18n import ngettext, speaking
+from notify.ical import DEFAULT_ALARM, contests_calendar
+from notify.letters import (
+    Button,
+    Footer,
+    Letter,
+    Section,
+    calendar_filename,
+    card_time,
+    contest_card,
+    html_of,
+    subject_time,
+    text_of,
+)
 from notify.messages import ContestInfo, Locale, Notice, Reminder
-from notify.zones import zone_of
+from notify.zones import zone_display, zone_of
 
 log = logging.getLogger("contestbell.email")
 
@@ -100,15 +114,33 @@ class PlainHeader(UnstructuredHeader):
         return policy.linesep.join(lines) + policy.linesep
 
 
-def _policy_with_plain_headers(*names: str) -> EmailPolicy:
+class EncodedWordsHeader(UnstructuredHeader):
+    """Free text (the Subject) whose non-ASCII is written by `email.header.Header`: RFC 2047 encoded words that
+    carry their own spaces. The policies' folder leaves the space between two encoded words outside them, where
+    readers drop it as folding whitespace ("1000 (Див. 2)" read back as "1000(Див. 2)"). ASCII text is folded as
+    usual."""
+
+    max_count = 1
+
+    def fold(self, *, policy: EmailPolicy) -> str:
+        if str(self).isascii():
+            return super().fold(policy=policy)
+        most = min(policy.max_line_length or 78, _MOST_OCTETS_PER_LINE)
+        encoded = Header(str(self), "utf-8", maxlinelen=most, header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
+def _policy_with(headers: dict[str, type]) -> EmailPolicy:
     registry = HeaderRegistry()
-    for name in names:
-        registry.map_to_type(name, PlainHeader)
+    for name, kind in headers.items():
+        registry.map_to_type(name, kind)
     return default_policy.clone(header_factory=registry)
 
 
-#: how our messages are built: the default policy, with the one-click unsubscribe headers plain
-_POLICY = _policy_with_plain_headers("List-Unsubscribe", "List-Unsubscribe-Post")
+#: how our messages are built: the default policy, with the one-click unsubscribe headers plain and the subject's
+#: spaces kept
+_POLICY = _policy_with({"List-Unsubscribe": PlainHeader, "List-Unsubscribe-Post": PlainHeader,
+                        "Subject": EncodedWordsHeader})
 
 
 # links
@@ -144,45 +176,32 @@ async def email_recipients(account_ids: Iterable[int]) -> dict[int, EmailAddress
 # composing
 
 
-def _both(template: str, **values: str) -> tuple[str, str]:
-    """A translated template filled in as plain text and as HTML (the template and every value escaped)."""
-    return template.format(**values), escape(template).format(**{k: escape(v) for k, v in values.items()})
-
-
-@dataclass
-class _Letter:
-    """An email's words before they become a message: paragraphs as (text, html) pairs."""
-
-    subject: str
-    heading: str
-    paragraphs: list[tuple[str, str]]
-
-
-def _contest_block(contest: ContestInfo, zone: tzinfo, language: str, now: datetime) -> tuple[str, str]:
-    where = f"{contest.site_label} · {local_time(contest.start, zone, language)} · {relative(contest.start, now)}"
-    duration = _("Duration: {duration}").format(duration=span(contest.duration))
-    title = escape(contest.title)
-    if urlsplit(contest.url).scheme in ("http", "https"):  # a site's payload never becomes a script link
-        title = f'<a href="{escape(contest.url, quote=True)}">{title}</a>'
-    text = f"{contest.title}\n{where}\n{duration} · {contest.url}"
-    return text, f"<b>{title}</b><br>{escape(where)}<br>{escape(duration)}"
-
-
-def _footer(unsubscribe: str) -> tuple[str, str]:
-    reason = _("You get this email because you asked contestbell for contest reminders.")
-    action = _("Unsubscribe")
-    return (f"{reason}\n{action}: {unsubscribe}",
-            f'{escape(reason)}<br><a href="{escape(unsubscribe, quote=True)}">{escape(action)}</a>')
-
-
-def _render(letter: _Letter, to: Mailbox, language: str, *, from_address: str, base_url: str, now: datetime,
-            calendar: bytes | None = None, calendar_name: str = "contest.ics",
-            unsubscribe: str | None = None) -> EmailMessage:
-    """`unsubscribe`: the link of the one-click header and the footer (the address's unsubscribe link when not
-    given; a digest brings its own)."""
+def _mailing_link(to: Mailbox, base_url: str) -> str:
+    """The address's unsubscribe link: every email people subscribed to carries one."""
     if not to.token:
         raise ValueError(f"{to.address} has no token for its unsubscribe link")
-    unsubscribe = unsubscribe or unsubscribe_link(base_url, to.token)
+    return unsubscribe_link(base_url, to.token)
+
+
+def card_labels() -> dict[str, str]:
+    """The words the templates print around a card's values, in the language in force."""
+    return {"duration": _("Duration: {duration}"), "was": _("Was:"), "cancelled": _("Cancelled")}
+
+
+def subscription_footer(unsubscribe: str, *lines: str) -> Footer:
+    return Footer((*lines, _("You get this email because you asked contestbell for contest reminders.")),
+                  _("Unsubscribe"), unsubscribe)
+
+
+def times_note(zone: tzinfo, language: str, now: datetime) -> str:
+    """'Times are in Moscow (UTC+3).': the zone said once, at the top (the cards show wall-clock times)."""
+    return _("Times are in {zone}.").format(zone=zone_display(zone, language, now))
+
+
+def _render(letter: Letter, to: Mailbox | PendingMailbox, *, from_address: str, now: datetime,
+            calendar: bytes | None = None, calendar_name: str = "contest.ics") -> EmailMessage:
+    """The message: plain text and HTML of `letter`, the .ics when given. A letter with a footer is a
+    subscription: its unsubscribe link becomes the one-click headers too (RFC 8058)."""
     message = EmailMessage(policy=_POLICY)
     message["Subject"] = " ".join(letter.subject.split())  # a title's line breaks never make headers
     message["From"] = from_address
@@ -190,20 +209,15 @@ def _render(letter: _Letter, to: Mailbox, language: str, *, from_address: str, b
     message["Date"] = format_datetime(now.astimezone(UTC))
     message["Message-ID"] = make_msgid("contestbell", domain=_domain_of(from_address))
     message["Auto-Submitted"] = "auto-generated"
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = ONE_CLICK
-    footer = _footer(unsubscribe)
-    paragraphs = [*letter.paragraphs, footer]
-    message.set_content("\n\n".join([letter.heading, *(text for text, _html in paragraphs)]) + "\n")
-    body = "\n".join(f"<p>{html}</p>" for _text, html in paragraphs)
-    message.add_alternative(
-        f'<!doctype html>\n<html lang="{escape(language, quote=True)}"><head><meta charset="utf-8">'
-        f"<title>{escape(letter.subject)}</title></head>\n<body>\n<h2>{escape(letter.heading)}</h2>\n{body}\n"
-        "</body></html>\n", subtype="html")
+    if letter.footer is not None:
+        message["List-Unsubscribe"] = f"<{letter.footer.link}>"
+        message["List-Unsubscribe-Post"] = ONE_CLICK
+    message.set_content(text_of(letter))
+    message.add_alternative(html_of(letter), subtype="html")
     if calendar is not None:
         message.add_attachment(calendar, maintype="text", subtype="calendar", filename=calendar_name,
                                params={"method": "PUBLISH", "charset": "utf-8"})
-    message["Content-Language"] = language
+    message["Content-Language"] = letter.language
     return message
 
 
@@ -211,82 +225,89 @@ def _domain_of(address: str) -> str:
     return parseaddr(address)[1].rpartition("@")[2] or "localhost"
 
 
-def _titles(contests: Sequence[ContestInfo], most: int = 3) -> str:
-    shown = "; ".join(c.title for c in contests[:most])
-    return shown + ("; …" if len(contests) > most else "")
+def _alarm_before(reminders: Sequence[Reminder]) -> timedelta:
+    """When the attached event's alarm rings: 15 minutes before the start, or at the person's reminder offset when
+    that is shorter (a 10-minute reminder: 10 minutes). A longer offset would ring as the email arrives."""
+    shortest = min(timedelta(seconds=max(reminder.offset, 0)) for reminder in reminders)
+    return min(shortest, DEFAULT_ALARM) if shortest > timedelta(0) else DEFAULT_ALARM
+
+
+def reminder_subject(contests: Sequence[ContestInfo], now: datetime) -> str:
+    """'Starts in 1 h: Codeforces Round 999'; several: '3 contests start soon'."""
+    if len(contests) > 1:
+        return ngettext("{n} contest starts soon", "{n} contests start soon", len(contests)).format(n=len(contests))
+    contest = contests[0]
+    if contest.start - now < timedelta(minutes=1):
+        return _("Starting now: {title}").format(title=contest.title)
+    return _("Starts {when}: {title}").format(when=relative(contest.start, now), title=contest.title)
 
 
 def reminder_email(i18n: I18n, locale: Locale, to: Mailbox, reminders: Sequence[Reminder], *,
                    from_address: str, base_url: str, now: datetime | None = None) -> EmailMessage:
-    """One email for the reminders due at one moment for one account: each contest in its zone and
-    language, how far away it is, a note when the reminder is late, and the contests as an .ics."""
+    """One email for the reminders due at one moment for one account: a card per contest (in start order) in its
+    zone and language, a note when the reminder is late, and the contests as an .ics with an alarm."""
     if not reminders:
         raise ValueError("a reminder email needs at least one reminder")
     now = now or datetime.now(UTC)
     zone, language = zone_of(locale.timezone), locale.language
-    contests = [reminder.contest for reminder in reminders]
+    contests = sorted((reminder.contest for reminder in reminders), key=lambda contest: contest.start)
     with speaking(i18n, language):
-        if len(contests) == 1:
-            subject = _("{title} starts {when}").format(title=contests[0].title,
-                                                        when=relative(contests[0].start, now))
-        else:
-            subject = _("Starting soon: {titles}").format(titles=_titles(contests))
-        paragraphs = [_contest_block(contest, zone, language, now) for contest in contests]
-        if any(reminder.late for reminder in reminders):
-            paragraphs.append(_both(_("This reminder comes late: contestbell was not running when it was due.")))
-        letter = _Letter(subject, _("Contest reminder"), paragraphs)
-        return _render(letter, to, language, from_address=from_address, base_url=base_url, now=now,
-                       calendar=contests_calendar(contests, now),
-                       calendar_name="contest.ics" if len(contests) == 1 else "contests.ics")
+        open_label = _("Open the contest")
+        heading = _("Contest reminder") if len(contests) == 1 else reminder_subject(contests, now)
+        late = [_("This reminder comes late: contestbell was not running when it was due.")] \
+            if any(reminder.late for reminder in reminders) else []
+        letter = Letter(language, reminder_subject(contests, now), heading, intro=(times_note(zone, language, now),),
+                        sections=(Section(tuple(contest_card(c, zone, language, now, open_label) for c in contests)),),
+                        outro=tuple(late), footer=subscription_footer(_mailing_link(to, base_url)),
+                        labels=card_labels())
+        return _render(letter, to, from_address=from_address, now=now,
+                       calendar=contests_calendar(contests, now, alarm_before=_alarm_before(reminders)),
+                       calendar_name=calendar_filename(contests))
 
 
 def notice_email(i18n: I18n, locale: Locale, to: Mailbox, notice: Notice, *, from_address: str,
                  base_url: str, now: datetime | None = None) -> EmailMessage:
-    """A contest people were reminded of moved (old and new start in their zone) or was cancelled; the .ics
-    updates or cancels the event they may have saved."""
+    """A contest people were reminded of moved (the new start first, the old one struck) or was cancelled; the
+    .ics updates or cancels the event they may have saved."""
     now = now or datetime.now(UTC)
     zone, language = zone_of(locale.timezone), locale.language
-    contest = notice.contest
+    contest, cancelled = notice.contest, notice.kind == "cancelled"
     with speaking(i18n, language):
-        if notice.kind == "moved":
-            subject = _("Contest moved: {title}").format(title=contest.title)
-            paragraphs = [_both(_("{title} has moved."), title=contest.title)]
-            if notice.old_start is not None:
-                paragraphs.append(_both(_("It was to start {time}."),
-                                        time=local_time(notice.old_start, zone, language)))
-            paragraphs.append(_both(_("Now it starts {time}."), time=local_time(contest.start, zone, language)))
-            paragraphs.append(_contest_block(contest, zone, language, now))
-            heading = _("Contest moved")
+        old = card_time(notice.old_start, zone, language) if notice.old_start is not None else None
+        if cancelled:
+            subject, heading = _("Cancelled: {title}").format(title=contest.title), _("Contest cancelled")
+            intro = _("{title} has been cancelled.").format(title=contest.title)
+            old = old or card_time(contest.start, zone, language)
         else:
-            subject = _("Contest cancelled: {title}").format(title=contest.title)
-            paragraphs = [
-                _both(_("{title} has been cancelled."), title=contest.title),
-                _both(_("It was to start {time}."), time=local_time(notice.old_start or contest.start, zone,
-                                                                    language)),
-            ]
-            heading = _("Contest cancelled")
-        return _render(_Letter(subject, heading, paragraphs), to, language, from_address=from_address,
-                       base_url=base_url, now=now,
-                       calendar=contests_calendar([contest], now, cancelled=notice.kind == "cancelled"))
+            subject = _("Moved: {title} → {time}").format(title=contest.title,
+                                                         time=subject_time(contest.start, zone, language))
+            heading, intro = _("Contest moved"), _("{title} has moved.").format(title=contest.title)
+        card = contest_card(contest, zone, language, now, _("Open the contest"), was=old, cancelled=cancelled)
+        letter = Letter(language, subject, heading, intro=(" ".join(intro.split()), times_note(zone, language, now)),
+                        sections=(Section((card,)),), footer=subscription_footer(_mailing_link(to, base_url)),
+                        labels=card_labels())
+        return _render(letter, to, from_address=from_address, now=now,
+                       calendar=contests_calendar([contest], now, cancelled=cancelled),
+                       calendar_name=calendar_filename([contest]))
 
 
 def verification_email(i18n: I18n, to: PendingMailbox, language: str, *, from_address: str, base_url: str,
                        now: datetime | None = None) -> EmailMessage:
-    """The link that proves the address belongs to whoever asked for reminders there (its own token: the
-    unsubscribe link, in this email too, never confirms)."""
+    """The link that proves the address belongs to whoever asked for reminders there (its own token). Nobody
+    subscribed yet, so it has no unsubscribe link: it says why it came and what to do if it was not them."""
     now = now or datetime.now(UTC)
     if not to.verify_token:
         raise ValueError(f"{to.address} has no token for its verification link")
     link = verify_link(base_url, to.verify_token)
     with speaking(i18n, language):
-        action = _("Confirm this address")
-        letter = _Letter(_("Confirm your email for contest reminders"), _("Confirm your email"), [
-            _both(_("Someone, hopefully you, asked contestbell to send contest reminders to {address}."),
-                  address=to.address),
-            (f"{action}: {link}", f'<a href="{escape(link, quote=True)}">{escape(action)}</a>'),
-            _both(_("If it was not you, ignore this email: nothing will be sent until the address is confirmed.")),
-        ])
-        return _render(letter, to, language, from_address=from_address, base_url=base_url, now=now)
+        letter = Letter(language, _("Confirm your email for contest reminders"), _("Confirm your email"), intro=(
+            _("Someone, hopefully you, asked contestbell to send contest reminders to {address}.").format(
+                address=to.address),
+            _("Open the link below to confirm. It works for 48 hours."),
+        ), button=Button(_("Confirm this address"), link),
+            button_fallback=_("The button does not work? Open this link: {link}").format(link=link),
+            outro=(_("If it was not you, ignore this email: nothing will be sent until the address is confirmed."),))
+        return _render(letter, to, from_address=from_address, now=now)
 
 
 # sending

@@ -6,6 +6,9 @@ moves or cancels it instead of adding another. DTSTAMP is the moment the event w
 counts the seconds from 2024 to it, so a later version always supersedes an earlier one: an email's event is
 revised when the email is written; a feed's event when ingest last noticed a change to the contest. A feed
 therefore stays byte-identical (and keeps its ETag) until one of its contests changes.
+
+An email's events carry an alarm (VALARM, DISPLAY) that rings before the start; feeds and downloads carry none:
+a subscribed calendar's alarms are the person's to choose.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
-from icalendar import Calendar, Event, vDuration
+from icalendar import Alarm, Calendar, Event, vDuration
 from icalendar.enums import STATUS
 
 from notify.messages import ContestInfo
@@ -27,6 +30,8 @@ PRODID = "-//contestbell//contest reminders//EN"
 SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 #: how often subscribed calendar apps should fetch a feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL)
 FEED_REFRESH = timedelta(hours=1)
+#: when an email's event rings, unless the email says otherwise
+DEFAULT_ALARM = timedelta(minutes=15)
 _END = b"END:VCALENDAR\r\n"
 
 
@@ -61,9 +66,24 @@ def contest_event(entry: Revised) -> Event:
                      status=STATUS.CANCELLED if entry.cancelled else STATUS.CONFIRMED)
 
 
-def contests_calendar(contests: Sequence[ContestInfo], now: datetime, *, cancelled: bool = False) -> bytes:
-    """The .ics an email carries (METHOD:PUBLISH), its events revised `now`."""
-    events = [contest_event(Revised(contest, now, cancelled)) for contest in contests]
+def alarm(before: timedelta, title: str) -> Alarm:
+    """A reminder on screen `before` the start (RFC 5545: a DISPLAY alarm needs its DESCRIPTION)."""
+    reminder = Alarm.new(description=title)
+    reminder.add("ACTION", "DISPLAY")
+    reminder.add("TRIGGER", -before)
+    return reminder
+
+
+def contests_calendar(contests: Sequence[ContestInfo], now: datetime, *, cancelled: bool = False,
+                      alarm_before: timedelta | None = DEFAULT_ALARM) -> bytes:
+    """The .ics an email carries (METHOD:PUBLISH), its events revised `now`, each with an alarm `alarm_before`
+    its start (none for a cancelled contest, nor with None)."""
+    events = []
+    for contest in contests:
+        event = contest_event(Revised(contest, now, cancelled))
+        if alarm_before is not None and not cancelled:
+            event.add_component(alarm(alarm_before, contest.title))
+        events.append(event)
     return Calendar.new(prodid=PRODID, method="PUBLISH", subcomponents=events).to_ical()
 
 

@@ -363,46 +363,56 @@ def on_the_wire(message: EmailMessage) -> tuple[bytes, EmailMessage]:
 
 def test_a_daily_digest_lists_contests_by_local_day(i18n):
     _raw, got = on_the_wire(digest(i18n, [LATE, ROUND]))
-    assert got["Subject"] == "Contests in the next 24 hours: 2"
+    assert got["Subject"] == "2 contests in the next 24 hours"
     assert got["Content-Language"] == "en" and got["Auto-Submitted"] == "auto-generated"
     text, html, _attachments = parts(got)
-    assert text.startswith("Daily contest digest, Monday, 1 July\n\nTimes are in Europe/Berlin.\n")
+    assert text.startswith("Daily contest digest, Monday, 1 July\n\nTimes are in Berlin (UTC+2).\n")
     # 23:30 UTC on Monday is 01:30 on Tuesday in Berlin: a day of its own, after Monday's contest
-    assert ("Monday, 1 July\n"
-            "19:05 · Codeforces Round <script>alert(1)</script> & friends\n"
-            "      Codeforces · 2 h 15 min · https://codeforces.com/contest/2100\n\n"
-            "Tuesday, 2 July\n"
-            "01:30 · AtCoder Beginner Contest 400\n"
-            "      AtCoder · 1 h 40 min · https://atcoder.jp/contests/abc400\n") in text
-    assert "<b>Monday, 1 July</b><br>19:05 · <b><a href=\"https://codeforces.com/contest/2100\">" in html
-    assert "<b>Tuesday, 2 July</b><br>01:30 · " in html
+    assert ("== Monday, 1 July ==\n\n"
+            "Codeforces Round <script>alert(1)</script> & friends\nCodeforces\n19:05 (in 11 h 5 min)\n"
+            "Duration: 2 h 15 min\nOpen the contest: https://codeforces.com/contest/2100\n\n"
+            "== Tuesday, 2 July ==\n\n"
+            "AtCoder Beginner Contest 400\nAtCoder\n01:30 (in 17 h 30 min)\n") in text
+    assert html.index(">Monday, 1 July</h2>") < html.index("&amp; friends</h3>") < \
+        html.index(">Tuesday, 2 July</h2>") < html.index("AtCoder Beginner Contest 400</h3>")
+    assert 'href="https://codeforces.com/contest/2100"' in html
     assert "This digest comes every day at 08:00." in text
     assert "the link below stops only the digests" in text
-    assert f"{BASE_URL}/email/digest-unsubscribe/{TOKEN}" in text
-    assert f'<a href="{BASE_URL}/email/digest-unsubscribe/{TOKEN}">Unsubscribe</a>' in html
+    assert f"Unsubscribe: {BASE_URL}/email/digest-unsubscribe/{TOKEN}" in text
+    assert f'href="{BASE_URL}/email/digest-unsubscribe/{TOKEN}"' in html
     assert "/email/unsubscribe/" not in text + html
 
 
 def test_in_new_york_the_same_contests_are_one_day(i18n):
     text, _html, _attachments = parts(digest(i18n, zone="America/New_York"))
-    assert "Monday, 1 July\n13:05 · Codeforces" in text and "\n19:30 · AtCoder" in text and "Tuesday" not in text
-    assert "Times are in America/New_York." in text
+    assert "== Monday, 1 July ==" in text and "\n13:05 (" in text and "\n19:30 (" in text and "Tuesday" not in text
+    assert "Times are in New York (UTC−4)." in text
 
 
 def test_a_weekly_digest(i18n):
     _raw, got = on_the_wire(digest(i18n, [ROUND, LATE, SNEAKY], DigestSchedule(WEEKLY, at(8), MON)))
-    assert got["Subject"] == "Contests in the next 7 days: 3"
+    assert got["Subject"] == "3 contests in the next 7 days"
     text, _html, _attachments = parts(got)
     assert text.startswith("Weekly contest digest, Monday, 1 July\n")
-    assert "Wednesday, 3 July\n11:00 · Sneaky Bcc: eve@example.org\n      Some feed\n" in text
+    assert "== Wednesday, 3 July ==\n\nSneaky Bcc: eve@example.org\nSome feed\n11:00 (in 2 d 3 h)\n" in text
     assert "This digest comes every week on Monday at 08:00." in text
+
+
+@pytest.mark.parametrize(("count", "subject"), [(1, "1 контест в ближайшие 24 часа"),
+                                                (3, "3 контеста в ближайшие 24 часа"),
+                                                (11, "11 контестов в ближайшие 24 часа")])
+def test_the_subject_counts_in_russian_plural_forms(i18n, count, subject):
+    contests = [ContestInfo(n, "atcoder", f"abc{n}", f"ABC {n}", "https://atcoder.jp/", START, 6000)
+                for n in range(1, count + 1)]
+    assert digest(i18n, contests, language="ru")["Subject"] == subject
 
 
 def test_titles_and_links_from_sites_are_escaped(i18n):
     raw, got = on_the_wire(digest(i18n, [ROUND, SNEAKY]))
     _text, html, _attachments = parts(got)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends" in html
-    assert "javascript:" not in html and "<b>Sneaky Bcc: eve@example.org</b> · Some feed" in html
+    assert "javascript:" not in html and ">Sneaky Bcc: eve@example.org</h3>" in html
+    assert html.count(">Open the contest</a>") == 1  # the feed's script link is no button
     assert b"\nBcc:" not in raw and got["Bcc"] is None
 
 
@@ -435,7 +445,7 @@ async def test_a_digest_arrives_over_smtp_with_its_headers_plain(inbox, i18n):  
     (got,) = await deliver(inbox, digest(i18n, to=SimpleNamespace(address="ann@example.org", token=REAL_TOKEN)))
     raw = inbox.envelopes[0].original_content
     assert unfolded(raw_headers(raw)["list-unsubscribe"]) == f"<{BASE_URL}/email/digest-unsubscribe/{REAL_TOKEN}>"
-    assert got["Subject"] == "Contests in the next 24 hours: 2"
+    assert got["Subject"] == "2 contests in the next 24 hours"
     assert len(parts(got)[2]) == 1
 
 
@@ -443,9 +453,10 @@ def test_a_digest_speaks_the_account_language(i18n):
     """The day headings come from babel (CLDR), in the account's language; an unknown language is English."""
     got = digest(i18n, language="ru")
     text, html, _attachments = parts(got)
-    assert got["Content-Language"] == "ru" and '<html lang="ru">' in html
-    assert "Понедельник, 1 июля\n19:05 · " in text and "Вторник, 2 июля\n01:30 · " in text
-    assert "2 ч 15 мин" in text
+    assert got["Content-Language"] == "ru" and '<html lang="ru"' in html
+    assert "== Понедельник, 1 июля ==\n" in text and "== Вторник, 2 июля ==\n" in text
+    assert "\n19:05 (через " in text and "Открыть контест" in text
+    assert "2ч 15м" in text
     english = digest(i18n, language="xx-evil")
     assert english["Content-Language"] == "en" and "Monday, 1 July" in parts(english)[0]
 
