@@ -1,20 +1,27 @@
-"""The command menu the bot registers with Telegram (setMyCommands) in every language it speaks."""
+"""The command menu the bot registers with Telegram (setMyCommands): at start, the default menu and one per
+language it speaks (for users whose Telegram speaks it); after /language, the chat's own menu in the chat's
+language. `COMMANDS` is the one list of commands (/help reads it too)."""
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
-from aiogram.types import BotCommand
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 
 from notify.i18n import languages
+
+log = logging.getLogger(__name__)
 
 COMMANDS = (
     ("upcoming", __("Next contests (optionally of some sites)")),
     ("sites", __("Choose the sites to follow")),
     ("remind", __("When to remind: /remind 1d 1h 10m")),
     ("filter", __("Keywords and duration limits")),
-    ("timezone", __("Your time zone: /timezone Europe/Berlin")),
+    ("timezone", __("Your time zone: /timezone Tokyo")),
     ("language", __("Language of the bot")),
     ("settings", __("All settings at a glance")),
     ("email", __("Email reminders: /email you@example.org")),
@@ -40,3 +47,12 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
     for language in languages(i18n):
         if language != i18n.default_locale:
             await bot.set_my_commands(bot_commands(i18n, language), language_code=language)
+
+
+async def set_chat_commands(bot: Bot, i18n: I18n, chat_id: int, language: str) -> None:
+    """The chat's menu in the chat's language. A refusal (the chat is gone, Telegram is down) costs only the
+    menu: it is logged in one line, and whatever called this carries on."""
+    try:
+        await bot.set_my_commands(bot_commands(i18n, language), scope=BotCommandScopeChat(chat_id=chat_id))
+    except TelegramAPIError as error:
+        log.warning("setMyCommands for chat %s in %s failed: %s", chat_id, language, error)

@@ -1,5 +1,5 @@
-"""/language [CODE]: the language the bot speaks in this chat. The choice is every catalog in locales/, so a
-new language needs a catalog and nothing here."""
+"""/language [CODE]: the language the bot speaks in this chat, and of the chat's command menu. The choice is
+every catalog in locales/, so a new language needs a catalog and nothing here."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
+from bot.commands import set_chat_commands
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen, open_screen
 from bot.stale import out_of_date
@@ -75,6 +76,7 @@ async def set_language(message: Message, typed: str, account: Account, i18n: I18
         return
     await save_language(account, code)
     await message.answer(language_set_text(i18n, code))
+    await set_chat_commands(message.bot, i18n, message.chat.id, code)
 
 
 @admins_only
@@ -87,6 +89,7 @@ async def pick_language(callback: CallbackQuery, callback_data: LanguagePick, ac
     text = language_set_text(i18n, callback_data.code)
     await edit_screen(callback, text, languages_keyboard(available, callback_data.code))
     await callback.answer(text)
+    await set_chat_commands(callback.bot, i18n, callback.message.chat.id, callback_data.code)
 
 
 async def open_language(callback: CallbackQuery, account: Account, i18n: I18n) -> None:

@@ -1,20 +1,25 @@
-"""/start greets and resumes reminders (keeping a deep-link payload for account linking); /stop pauses."""
+"""/start greets, shows the chat's settings and offers the three first steps as buttons (time zone, sites,
+reminders: each opens that screen), and resumes reminders (keeping a deep-link payload for account linking);
+/stop pauses."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.permissions import admins_only
+from bot.screens import OpenSection
 from models.account import Account, TelegramChat
 from models.catalog import ListedSite, listed_sites
 from models.selection import POPULAR_SITES
 from notify.formatting import span
-from notify.i18n import language_name
+from notify.i18n import language_name, ngettext
+from notify.zones import zone_display
 
 #: the summary names at most this many sites, then says how many more
 SHOWN_SITES = 8
@@ -28,7 +33,9 @@ def sites_summary(catalog: list[ListedSite], sites: list[str]) -> str:
         return _("none")
     shown = escape(", ".join(names[:SHOWN_SITES]))
     if len(names) > SHOWN_SITES:
-        return _("{sites} and {count} more (see /sites)").format(sites=shown, count=len(names) - SHOWN_SITES)
+        more = len(names) - SHOWN_SITES
+        return ngettext("{sites} and {count} more site (see /sites)", "{sites} and {count} more sites (see /sites)",
+                        more).format(sites=shown, count=more)
     return shown
 
 
@@ -38,7 +45,7 @@ async def settings_summary(account: Account) -> str:
     return "\n".join((
         _("Sites: {sites}").format(sites=sites_summary(await listed_sites(), sites)),
         _("Reminders: {offsets} before the start").format(offsets=offsets) if offsets else _("Reminders: off"),
-        _("Time zone: {zone}").format(zone=account.timezone),
+        _("Time zone: {zone}").format(zone=escape(zone_display(account.timezone, account.language, datetime.now(UTC)))),
         _("Language: {language}").format(language=language_name(account.language)),
     ))
 
@@ -53,9 +60,18 @@ async def start(message: Message, command: CommandObject, account: Account, tg_c
     await message.answer("\n\n".join((
         _("Hello! I remind you of programming contests before they start."),
         await settings_summary(account),
-        _("Change them with /sites, /remind, /filter, /timezone and /language, or all at once in /settings. "
-          "/upcoming lists the next contests, /help explains every command."),
-    )))
+        _("First steps: your time zone, the sites you follow and when to remind you (the buttons below). "
+          "/settings has everything else, /upcoming lists the next contests, /help explains every command."),
+    )), reply_markup=first_steps_keyboard())
+
+
+def first_steps_keyboard() -> InlineKeyboardMarkup:
+    """A button into each first step's screen, one a row."""
+    steps = (("timezone", _("🕒 Time zone")), ("sites", _("🌐 Sites")), ("remind", _("⏰ Reminders")))
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=label, callback_data=OpenSection(section=section).pack())]
+        for section, label in steps
+    ])
 
 
 @admins_only

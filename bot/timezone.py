@@ -1,5 +1,7 @@
-"""/timezone [ZONE]: the chat's time zone, by IANA name ("Europe/Minsk"), city or offset ("UTC+3"), or with
-buttons of common zones. Every time the bot shows is in this zone."""
+"""/timezone [ZONE]: the chat's time zone, by city in any language the bot speaks ("Tokyo", "Москва"),
+abbreviation ("MSK", "EST"), IANA name ("Europe/Minsk") or offset ("UTC+3"), or with buttons of the zones
+common among people who speak the chat's language. Every time the bot shows is in this zone; the zone is
+shown by its city and current offset, "Moscow (UTC+3)"."""
 
 from __future__ import annotations
 
@@ -18,16 +20,16 @@ from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen, open_screen
 from models.account import Account
 from notify.rules import SettingProblem, parse_zone_setting
-from notify.zones import COMMON_ZONES, parse_zone, zone_of
+from notify.zones import common_zones, is_zone_name, zone_display, zone_of
 
 
 class ZonePick(CallbackData, prefix="tz"):
-    zone: str  # one of COMMON_ZONES (IANA names have no ":", the callback data separator)
+    zone: str  # a zone's stored name, as on the buttons (IANA names have no ":", the callback data separator)
 
     @field_validator("zone")
     @classmethod
     def _a_zone_as_stored(cls, zone: str) -> str:
-        if parse_zone(zone) != zone:
+        if not is_zone_name(zone):
             raise ValueError("not a time zone name in its stored form")
         return zone
 
@@ -38,28 +40,37 @@ def now_there(zone: str, language: str, now: datetime | None = None) -> str:
     return format_datetime(moment, "HH:mm, EEE d MMM", locale=language)
 
 
-def zones_keyboard(current: str) -> InlineKeyboardMarkup:
-    """The common zones, two a row, the chat's own ticked."""
-    buttons = [InlineKeyboardButton(text=("✓ " if zone == current else "") + zone,
-                                    callback_data=ZonePick(zone=zone).pack()) for zone in COMMON_ZONES]
+def shown_zone(account: Account) -> str:
+    """The chat's zone as the bot names it (HTML): "Moscow (UTC+3)"."""
+    return escape(zone_display(account.timezone, account.language, datetime.now(UTC)), quote=False)
+
+
+def zones_keyboard(account: Account) -> InlineKeyboardMarkup:
+    """The zones common among people of the chat's language, two a row, the chat's own ticked."""
+    now = datetime.now(UTC)
+    buttons = [InlineKeyboardButton(text=("✓ " if zone == account.timezone else "")
+                                    + zone_display(zone, account.language, now),
+                                    callback_data=ZonePick(zone=zone).pack())
+               for zone in common_zones(account.language)]
     return InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
 def zone_hint() -> str:
-    return _("Pick one below, or send its name or offset: /timezone Europe/Berlin, /timezone UTC+3.")
+    return _("Pick one below, or send a city, an abbreviation or an offset: /timezone Tokyo, /timezone MSK, "
+             "/timezone UTC+3.")
 
 
 def zone_screen(account: Account) -> str:
     return "\n".join((
         _("Your time zone is {zone}; it is {now} there.").format(
-            zone=account.timezone, now=now_there(account.timezone, account.language)),
+            zone=shown_zone(account), now=now_there(account.timezone, account.language)),
         zone_hint(),
     ))
 
 
 def zone_set_text(account: Account) -> str:
     return _("Time zone set to {zone}. It is {now} there.").format(
-        zone=account.timezone, now=now_there(account.timezone, account.language))
+        zone=shown_zone(account), now=now_there(account.timezone, account.language))
 
 
 async def save_zone(account: Account, zone: str) -> None:
@@ -69,7 +80,7 @@ async def save_zone(account: Account, zone: str) -> None:
 
 async def timezone_command(message: Message, command: CommandObject, account: Account) -> None:
     if not (command.args or "").strip():
-        await message.answer(zone_screen(account), reply_markup=zones_keyboard(account.timezone))
+        await message.answer(zone_screen(account), reply_markup=zones_keyboard(account))
         return
     await set_timezone(message, command.args.strip(), account)
 
@@ -80,7 +91,7 @@ async def set_timezone(message: Message, typed: str, account: Account) -> None:
         zone = parse_zone_setting(typed)
     except SettingProblem as problem:
         refusal = (escape(problem.text(), quote=False), _("Nothing changed."), zone_hint())
-        await message.answer("\n".join(refusal), reply_markup=zones_keyboard(account.timezone))
+        await message.answer("\n".join(refusal), reply_markup=zones_keyboard(account))
         return
     await save_zone(account, zone)
     await message.answer(zone_set_text(account))
@@ -88,14 +99,14 @@ async def set_timezone(message: Message, typed: str, account: Account) -> None:
 
 @admins_only
 async def pick_zone(callback: CallbackQuery, callback_data: ZonePick, account: Account) -> None:
-    zone = callback_data.zone
-    await save_zone(account, zone)
-    await edit_screen(callback, zone_set_text(account), zones_keyboard(zone))
-    await callback.answer(_("Time zone: {zone}").format(zone=zone))
+    await save_zone(account, callback_data.zone)
+    await edit_screen(callback, zone_set_text(account), zones_keyboard(account))
+    await callback.answer(_("Time zone: {zone}").format(
+        zone=zone_display(account.timezone, account.language, datetime.now(UTC))))
 
 
 async def open_timezone(callback: CallbackQuery, account: Account) -> None:
-    await open_screen(callback, zone_screen(account), zones_keyboard(account.timezone))
+    await open_screen(callback, zone_screen(account), zones_keyboard(account))
     await callback.answer()
 
 

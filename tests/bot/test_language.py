@@ -3,13 +3,20 @@ bad input change nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+
 import pytest
 
+from bot.commands import COMMANDS, bot_commands
 from bot.language import LanguagePick
 from bot.screens import OpenSection
 from models.account import Account
+from notify.i18n import make_i18n
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
+from tests.fake_telegram import Call
 
 
 async def language_of_chat(chat_id: int) -> str:
@@ -35,9 +42,9 @@ async def test_switching_changes_the_account_and_the_keyboard(telegram):
 async def test_switching_answers_in_the_new_language_and_stays_in_it(telegram):
     """Needs the Russian catalog with this module's texts (/tmp/ru_settings_c.json merged)."""
     reply = await telegram.reply_to(private_message("/language ru"))
-    assert reply.text == "Готово: теперь язык этого чата — Русский."
+    assert reply.text == "Готово! Язык этого чата: Русский."
     reply = await telegram.reply_to(private_message("/timezone Europe/Moscow"))
-    assert reply.text.startswith("Часовой пояс установлен: Europe/Moscow (сейчас там ")
+    assert reply.text.startswith("Готово! Часовой пояс: Москва (UTC+3), сейчас там ")
     reply = await telegram.reply_to(private_message("/timezone Mars/Phobos"))
     assert reply.text.startswith("Неизвестный часовой пояс: Mars/Phobos.") and "Ничего не изменилось." in reply.text
     reply = await telegram.reply_to(private_message("/language en"))
@@ -93,3 +100,68 @@ async def test_in_a_group_only_administrators_switch(telegram):
     edit = await telegram.reply_to(pressed, method="editMessageText")
     assert edit.text == "From now on I speak English in this chat."
     assert await language_of_chat(GROUP_ID) == "en"
+    menus = await chat_menus(telegram, count=2)
+    assert len(menus) == 2  # the administrator's two switches: the refused member's changed no menu either
+    assert [menu.params["scope"] for menu in menus] == [{"type": "chat", "chat_id": GROUP_ID}] * 2
+
+
+# the chat's command menu follows its language
+
+
+def menu_of(call: Call) -> list[tuple[str, str]]:
+    return [(command["command"], command["description"]) for command in call.params["commands"]]
+
+
+def bot_commands_in(language: str) -> list[tuple[str, str]]:
+    return [(c.command, c.description) for c in bot_commands(make_i18n(), language)]
+
+
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+async def chat_menus(telegram, count: int) -> list[Call]:
+    """The menus set for one chat (setMyCommands with a scope; the bot's start sets the default ones without)."""
+    def scoped() -> list[Call]:
+        return [call for call in telegram.fake.sent("setMyCommands") if "scope" in call.params]
+    await eventually(lambda: len(scoped()) >= count, f"{count} chat menus")
+    return scoped()
+
+
+async def test_switching_to_russian_gives_the_chat_a_russian_menu(telegram):
+    await telegram.reply_to(private_message("/language ru"))
+    [menu] = await chat_menus(telegram, count=1)
+    assert menu.params["scope"] == {"type": "chat", "chat_id": USER_ID}
+    assert "language_code" not in menu.params  # the chat's own menu, whatever its members' Telegram language
+    expected = [(c.command, c.description) for c in bot_commands(make_i18n(), "ru")]
+    assert menu_of(menu) == expected and [name for name, _ in menu_of(menu)] == [name for name, _ in COMMANDS]
+    assert dict(menu_of(menu))["language"] != dict(bot_commands_in("en"))["language"]  # translated
+    assert all(any("а" <= letter <= "я" for letter in description.lower()) for _, description in menu_of(menu))
+
+
+
+async def test_a_language_button_sets_the_chat_menu_too(telegram):
+    await telegram.reply_to(private_message("/language"))
+    await telegram.reply_to(callback(LanguagePick(code="ru").pack()), method="editMessageText")
+    [menu] = await chat_menus(telegram, count=1)
+    assert menu.params["scope"] == {"type": "chat", "chat_id": USER_ID} and menu_of(menu) == bot_commands_in("ru")
+    await telegram.reply_to(callback(LanguagePick(code="en").pack()), method="editMessageText")
+    menus = await chat_menus(telegram, count=2)
+    assert menu_of(menus[1]) == bot_commands_in("en")
+
+
+async def test_a_refused_menu_is_one_log_line_and_the_language_still_switches(telegram, caplog):
+    telegram.fake.fail_next("setMyCommands", 400, "Bad Request: chat not found")
+    with caplog.at_level(logging.INFO):
+        reply = await telegram.reply_to(private_message("/language ru"))
+        await eventually(lambda: any("setMyCommands" in r.getMessage() for r in caplog.records), "the log line")
+    assert reply.text == "Готово! Язык этого чата: Русский."
+    assert await language_of_chat(USER_ID) == "ru"
+    about_menu = [record for record in caplog.records if "setMyCommands" in record.getMessage()]
+    assert len(about_menu) == 1 and about_menu[0].levelno == logging.WARNING
+    assert "chat not found" in about_menu[0].getMessage() and "Traceback" not in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(telegram.fake.sent()) == 1  # the confirmation only: no "something went wrong"
