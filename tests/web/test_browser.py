@@ -4,18 +4,19 @@ while the page is open appearing and moving without a reload. Screenshots go to 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from fetchers.contest import Contest as Fetched
 from fetchers.events import LocalBus
 from fetchers.ingest import ingest
-from tests.web.browser import opened, screenshot
+from tests.web.browser import accessibility_violations, opened, screenshot
 from web.app import make_web_app
 
 pytestmark = pytest.mark.db
@@ -168,7 +169,7 @@ async def test_ingested_changes_appear_on_the_open_page_without_a_reload(site, b
                              f'[data-contest="codeforces:2040"] time[datetime="{moved_at}"]', "live-moved")
         assert await titles(page) == ["Codeforces Round 1001 (Div. 1)", "AtCoder Beginner Contest 400",
                                       "Educational Codeforces Round 170", "Codeforces Round 1000 (Div. 2)"]
-        await expect(page.locator('[data-contest="codeforces:2040"]')).to_have_class("contest changed")
+        await expect(page.locator('[data-contest="codeforces:2040"]')).to_contain_class("changed")
         await expect(page.locator("#live")).to_contain_text(
             f"Codeforces Round 1000 (Div. 2) moved to {moved.start:%a %-d %b, %H:%M}")
 
@@ -231,3 +232,127 @@ async def test_without_javascript_the_calendar_still_filters_switches_and_takes_
         await expect(page.locator(f'#calendar .day:has(time[datetime="{day}"]) .title')).to_have_text(
             "Codeforces Round 1000")
         await screenshot(page, "calendar-no-javascript")
+
+
+def day_cell(page: Page, day: date):
+    return page.locator(f'#calendar .day:has(h3 time[datetime="{day.isoformat()}"])')
+
+
+async def test_a_contest_of_three_days_is_on_each_of_its_days_with_one_menu(site, browser):
+    start = datetime(2031, 3, 11, 9, 0, tzinfo=UTC)  # a Tuesday, until Thursday 21:00
+    await site.fetched("codeforces", [codeforces("3000", "Three Day Cup", start, hours=60)])
+    async with opened(browser, site.url("/?view=month&date=2031-03-11")) as page:
+        for view in ("month", "week"):
+            if view == "week":
+                await page.get_by_role("link", name="Week", exact=True).click()
+                await expect(page.locator("#calendar.week")).to_be_visible()
+            for offset in range(3):
+                await expect(day_cell(page, start.date() + timedelta(days=offset)).locator(".title")).to_have_text(
+                    "Three Day Cup")
+            await expect(day_cell(page, start.date() + timedelta(days=1)).locator(".continuation")).to_have_text(
+                "continued")
+            await expect(day_cell(page, start.date() + timedelta(days=3)).locator(".contest")).to_have_count(0)
+            await expect(day_cell(page, start.date() - timedelta(days=1)).locator(".contest")).to_have_count(0)
+            menus = page.locator('#calendar [data-contest="codeforces:3000"] details.add')
+            await expect(menus).to_have_count(1)
+            links = menus.get_by_role("link")
+            await expect(links.first).to_be_hidden()  # closed until asked for
+            await menus.locator("summary").focus()
+            await page.keyboard.press("Enter")
+            await expect(links).to_have_count(2)
+            await expect(links.nth(0)).to_have_attribute("href", re.compile(r"^https://calendar\.google\.com/"))
+            await expect(links.nth(1)).to_have_attribute("href", re.compile(r"^/contest/\d+\.ics$"))
+            await expect(links.nth(1)).to_be_visible()
+            assert await accessibility_violations(page) == []  # the menu open
+            await screenshot(page, f"calendar-{view}-three-days")
+
+
+async def test_a_marathon_started_last_week_is_in_this_weeks_view(site, browser):
+    now = datetime.now(UTC)
+    await site.fetched("atcoder", [atcoder("marathon", "Heuristic Marathon", now - timedelta(days=8), hours=20 * 24)])
+    async with opened(browser, site.url("/?view=week")) as page:
+        today = page.locator("#calendar .day.today")
+        await expect(today.locator(".title")).to_have_text("Heuristic Marathon")
+        await expect(page.locator("#calendar .day .title")).to_have_count(7)  # every day of this week
+        monday = page.locator("#calendar .day").first
+        await expect(monday.locator(".continuation")).to_have_text("continued")
+        await monday.get_by_text("Add to calendar").click()  # its menu on the first day shown
+        await expect(monday.get_by_role("link", name=re.compile("^Google Calendar"))).to_be_visible()
+
+
+async def test_each_site_has_its_own_colour_and_the_legend_lists_the_sites_shown(site, browser):
+    await seed(site)
+    async with opened(browser, site.url()) as page:
+        for view in ("List", "Month", "Week"):
+            if view != "List":
+                await page.get_by_role("link", name=view, exact=True).click()
+                await expect(page.locator(f"#calendar.{view.lower()}")).to_be_visible()
+            await expect(page.get_by_role("list", name="Sites in this view").get_by_role("listitem")).to_have_text(
+                ["Codeforces", "AtCoder"])
+            stripes = await colours_by_site(page.locator("#calendar .contest"), ".site", "borderLeftColor")
+            assert set(stripes) == {"Codeforces", "AtCoder"} and stripes["Codeforces"] != stripes["AtCoder"], view
+            swatches = await colours_by_site(page.locator("#calendar .legend li"), None, "backgroundColor", "::before")
+            assert swatches == stripes, view
+
+
+async def colours_by_site(items: Locator, name: str | None, style: str, pseudo: str = "") -> dict[str, str]:
+    """Site name (the text of `name` within each item, or the item's) -> the computed `style` of the item."""
+    colours = {}
+    for item in await items.all():
+        label = item.locator(name) if name else item
+        colours[await label.inner_text()] = await item.evaluate(
+            "(e, [style, pseudo]) => getComputedStyle(e, pseudo || null)[style]", [style, pseudo])
+    return colours
+
+
+def luminance(css_colour: str) -> float:
+    """The relative luminance (WCAG) of a computed "rgb(r, g, b)"."""
+    channels = [int(part) / 255 for part in re.findall(r"\d+", css_colour)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+async def test_the_colour_scheme_follows_the_system(site, browser):
+    await seed(site)
+    async with opened(browser, site.url("/?view=month")) as page:
+        background = "() => getComputedStyle(document.body).backgroundColor"
+        assert luminance(await page.evaluate(background)) > 0.9
+        await page.emulate_media(color_scheme="dark")
+        assert luminance(await page.evaluate(background)) < 0.05
+        ink = await page.locator("h1").evaluate("e => getComputedStyle(e).color")
+        assert luminance(ink) > 0.7
+        assert await accessibility_violations(page) == []
+
+
+async def test_a_refused_time_zone_stays_in_the_field_with_the_reason(site, browser):
+    await seed(site)
+    async with opened(browser, site.url()) as page:
+        await page.get_by_text("Filters and time zone").click()
+        await page.get_by_label("Time zone").fill("Mars/Olympus")
+        await page.get_by_role("button", name="Show").click()
+        field = page.get_by_label("Time zone")
+        await expect(field).to_have_value("Mars/Olympus")
+        await expect(field).to_have_attribute("aria-invalid", "true")
+        await expect(field).to_have_accessible_description(re.compile("Unknown time zone: times are shown in UTC"))
+        await expect(page.locator("#calendar")).to_have_attribute("data-zone", "UTC")
+        await screenshot(page, "calendar-refused-zone")
+        await field.fill("Asia/Tokyo")
+        await page.get_by_role("button", name="Show").click()
+        await expect(page.locator("#calendar")).to_have_attribute("data-zone", "Asia/Tokyo")
+        await expect(page.get_by_label("Time zone")).not_to_have_attribute("aria-invalid", "true")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_every_view_in_light_and_dark(site, browser, scheme):
+    """Each view is checked by axe-core as it loads (opened()), in this colour scheme; screenshots of each."""
+    now = datetime.now(UTC)
+    await seed(site)
+    await site.fetched("atcoder", [atcoder("marathon", "Heuristic Marathon", now - timedelta(days=8), hours=20 * 24)])
+    await site.fetched("leetcode", [Fetched("leetcode", "weekly-500", "Weekly Contest 500",
+                                            "https://leetcode.com/contest/weekly-500", hours_from_now(50), 5400)])
+    async with opened(browser, site.url(), colour_scheme=scheme) as page:
+        for view in ("List", "Month", "Week"):
+            if view != "List":
+                await page.get_by_role("link", name=view, exact=True).click()
+            await expect(page.locator(f"#calendar.{view.lower()}")).to_be_visible()
+            await screenshot(page, f"calendar-{view.lower()}-{scheme}")
