@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 
 from models.account import Account, TelegramChat
 from models.linking import LINK_LIFETIME, Purpose, looks_like_link_token, merge_accounts, new_link_token, use_link_token
+from notify.i18n import ngettext
 
 LINK_PATH = "/link/{token}"
 
@@ -50,9 +51,12 @@ async def web_link(message: Message, account: Account, base_url: str | None = No
         return
     token = await new_link_token(account.id, Purpose.WEB, datetime.now(UTC))
     address = base_url.rstrip("/") + LINK_PATH.format(token=token)
-    await message.answer(_("Open this address to sign in on the web with this chat's account. It works once, for "
-                           "{minutes} minutes; do not share it:\n{address}").format(
-        minutes=int(LINK_LIFETIME.total_seconds() // 60), address=escape(address)))
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    await message.answer(ngettext(
+        "Open this address to sign in on the web with this chat's account. It works once, for {minutes} minute; "
+        "do not share it:\n{address}",
+        "Open this address to sign in on the web with this chat's account. It works once, for {minutes} minutes; "
+        "do not share it:\n{address}", minutes).format(minutes=minutes, address=escape(address)))
 
 
 def make_router() -> Router:

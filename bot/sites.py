@@ -26,6 +26,7 @@ from bot.screens import OpenSection, edit_screen, open_screen, refusal_text
 from models.account import Account
 from models.catalog import ListedSite, listed_sites
 from models.selection import POPULAR_SITES
+from notify.i18n import ngettext
 from notify.rules import SettingProblem, parse_site_list
 
 #: site buttons on one page, two to a row
@@ -89,7 +90,9 @@ def following_text(catalog: list[ListedSite], sites: list[str]) -> str:
         return _("You follow no sites: I will show and remind nothing until you pick some.")
     shown = ", ".join(names[:SHOWN_NAMES])
     if len(names) > SHOWN_NAMES:
-        shown = _("{sites} and {count} more").format(sites=shown, count=len(names) - SHOWN_NAMES)
+        more = len(names) - SHOWN_NAMES
+        shown = ngettext("{sites} and {count} more site", "{sites} and {count} more sites", more).format(
+            sites=shown, count=more)
     return _("You follow: {sites}.").format(sites=shown)
 
 

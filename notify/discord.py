@@ -53,7 +53,7 @@ from notify.channel import (
     retry_after,
 )
 from notify.formatting import local_time, relative, span
-from notify.i18n import languages, speaking
+from notify.i18n import languages, ngettext, speaking
 from notify.messages import ContestInfo, Locale, Notice
 from notify.zones import zone_of
 
@@ -211,7 +211,8 @@ def _reminders(content: Reminders, zone: tzinfo, language: str, now: datetime) -
     if len(items) == 1:
         lines = [_("⏰ Starting {when}:").format(when=relative(items[0].contest.start, now))]
     else:
-        lines = [_("⏰ {count} contests coming up:").format(count=len(items))]
+        lines = [ngettext("⏰ {count} contest starts soon:", "⏰ {count} contests start soon:",
+                          len(items)).format(count=len(items))]
     if any(reminder.late for reminder in items):
         lines.append(_("(Late: we could not send this on time, sorry.)"))
     # past the embeds a message holds, contests are lines of the text

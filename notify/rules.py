@@ -20,7 +20,7 @@ from babel import Locale
 
 from models.contest import title_key
 from notify.formatting import span
-from notify.i18n import language_name
+from notify.i18n import language_name, ngettext
 from notify.preferences import (
     DAY,
     HOUR,
@@ -96,7 +96,8 @@ class TimeOutOfRange(SettingProblem):
 
 class TooManyReminders(SettingProblem):
     def text(self) -> str:
-        return _("That is too many: at most {n} reminders.").format(n=MAX_OFFSETS)
+        return ngettext("That is too many: at most {n} reminder.", "That is too many: at most {n} reminders.",
+                        MAX_OFFSETS).format(n=MAX_OFFSETS)
 
 
 def duration_in_seconds(token: str) -> int | None:
@@ -132,7 +133,8 @@ def parse_offsets(text: str) -> list[int]:
 
 class KeywordTooLong(SettingProblem):
     def text(self) -> str:
-        return _("A keyword can be at most {n} characters long.").format(n=MAX_KEYWORD_LENGTH)
+        return ngettext("A keyword can be at most {n} character long.", "A keyword can be at most {n} characters long.",
+                        MAX_KEYWORD_LENGTH).format(n=MAX_KEYWORD_LENGTH)
 
 
 class UnreadableKeyword(SettingProblem):
@@ -142,7 +144,8 @@ class UnreadableKeyword(SettingProblem):
 
 class TooManyKeywords(SettingProblem):
     def text(self) -> str:
-        return _("That is too many: at most {n} keywords of each kind.").format(n=MAX_KEYWORDS)
+        return ngettext("That is too many: at most {n} keyword of each kind.",
+                        "That is too many: at most {n} keywords of each kind.", MAX_KEYWORDS).format(n=MAX_KEYWORDS)
 
 
 class KeywordWithoutLetters(SettingProblem):

@@ -258,7 +258,7 @@ async def test_several_chats_cannot_mail_bomb_one_address(telegram, inbox):
     assert "Nothing changed" in refusal.text and "Try again after" in refusal.text
     russian = await telegram.reply_to(private_message("/email victim@example.org", user_id=chat(5),
                                                       language_code="ru"))
-    assert "На victim@example.org сегодня уже ушло достаточно писем" in russian.text
+    assert "На victim@example.org сегодня уже ушло слишком много писем" in russian.text
 
     letters = await inbox.wait_for(4)
     await asyncio.sleep(0.2)

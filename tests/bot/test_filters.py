@@ -188,7 +188,7 @@ async def test_settings_button_opens_the_filter_screen(telegram):
 
 async def test_russian_needs_the_merged_catalog(telegram):
     reply = await telegram.reply_to(private_message("/filter max 5h", language_code="ru"))
-    assert "Длительность: не больше 5 ч" in reply.text
+    assert "Длительность: не больше 5ч" in reply.text
 
 
 async def test_upcoming_selection_honours_the_filters(telegram):

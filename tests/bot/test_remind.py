@@ -126,7 +126,7 @@ async def test_settings_button_opens_the_reminders_screen(telegram):
 
 async def test_russian(telegram):
     reply = await telegram.reply_to(private_message("/remind", language_code="ru"))
-    assert "Напоминания: за 1 д, 1 ч до начала" in reply.text
+    assert "Напоминания: за 1д, 1ч до начала" in reply.text
 
 
 async def test_russian_bad_value_needs_the_merged_catalog(telegram):

@@ -186,7 +186,7 @@ async def test_settings_button_opens_the_sites_screen(telegram):
 
 async def test_russian_needs_the_merged_catalog(telegram):
     reply = await telegram.reply_to(private_message("/sites", language_code="ru"))
-    assert "Вы следите за: Codeforces, AtCoder, LeetCode, CodeChef." in reply.text
+    assert "Ваши сайты: Codeforces, AtCoder, LeetCode, CodeChef." in reply.text
     assert "Готово" in navigation(reply)
 
 
@@ -283,5 +283,5 @@ async def test_clist_sites_are_followed_by_text_and_many_are_summed_up(telegram)
     assert "You follow: Codeforces, AtCoder, LeetCode, CodeChef, Kaggle, toph." in reply.text
     reply = await telegram.reply_to(private_message("/subscribe " + " ".join(added)))
     assert reply.text.startswith("You follow: Codeforces, AtCoder, LeetCode, CodeChef, ")
-    assert f"and {len(added) + 4 - 12} more." in reply.text and len(reply.text) < 400
+    assert f"and {len(added) + 4 - 12} more sites." in reply.text and len(reply.text) < 400
     assert await sites_of(USER_ID) == sorted({*POPULAR_SITES, *added})

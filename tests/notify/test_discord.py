@@ -248,7 +248,7 @@ def test_twelve_contests_at_once_make_ten_embeds_and_two_lines(i18n):
     assert len(payload["embeds"]) == MAX_EMBEDS == 10
     assert [e["title"] for e in payload["embeds"]] == [f"Round {n}" for n in range(1, 11)]  # soonest first
     lines = payload["content"].split("\n")
-    assert lines[:2] == ["⏰ 12 contests coming up:", "(Late: we could not send this on time, sorry.)"]
+    assert lines[:2] == ["⏰ 12 contests start soon:", "(Late: we could not send this on time, sorry.)"]
     assert lines[2].startswith("**Round 11** · Fri, 27 Nov, 18:46") and lines[3].startswith("**Round 12**")
     assert problems(payload) is None
 

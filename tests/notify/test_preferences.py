@@ -309,7 +309,7 @@ def test_russian():
         "Неизвестный часовой пояс: Mars/Olympus. Укажите название вроде Europe/Moscow или смещение вроде UTC+3.")
     assert rendered(UnknownLanguage("klingon", SPOKEN), "ru") == (
         "Неизвестный язык: klingon. Есть такие: en (English), ru (Русский).")
-    assert rendered(MinAboveMax(6 * HOUR, 5 * HOUR), "ru") == "Минимум (6 ч) получился бы больше максимума (5 ч)."
+    assert rendered(MinAboveMax(6 * HOUR, 5 * HOUR), "ru") == "Минимум (6ч) получился бы больше максимума (5ч)."
 
 
 # the bot says the same
