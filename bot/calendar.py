@@ -111,11 +111,11 @@ async def ask_to_reset(callback: CallbackQuery, account: Account, base_url: str 
 @admins_only
 async def reset_link(callback: CallbackQuery, callback_data: CalendarResetYes, account: Account,
                      base_url: str | None = None) -> None:
-    if base_url is None:
-        await callback.answer(no_feed_text(), show_alert=True)
-        return
     if account.calendar_token is None or callback_data.link != link_tag(account.calendar_token):
         await out_of_date(callback)
+        return
+    if base_url is None:
+        await callback.answer(no_feed_text(), show_alert=True)
         return
     url = feed_url(base_url, await account.reset_calendar_token())
     await edit_screen(callback, calendar_text(url), reset_keyboard())

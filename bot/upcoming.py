@@ -1,11 +1,17 @@
-"""/upcoming [SITE...]: the next contests that match the chat's filters (or only the named sites), ten at a
-time, in the chat's zone and language; a "More" button pages on by editing the message."""
+"""/upcoming [SITE...]: the next contests that match the chat's filters (or only the named sites), ten entries a
+page, in the chat's zone (named once, in the header) and language. The divisions of one round that start together
+are one entry (notify/events.py). ◀ and ▶ page back and on by editing the message.
+
+Pages are numbered from the moment the first page was drawn (`UpcomingPage.since`): every button of one list reads
+the same contests from that moment and slices the same entries, so paging on and back neither skips nor repeats
+one. A page whose first contest has started since is out of date: the list starts again from now."""
 
 from __future__ import annotations
 
 import base64
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import blake2b
 from html import escape
@@ -18,40 +24,45 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
-from bot.formatting import contest_text, site_name
+from bot.formatting import site_name
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
 from models.catalog import listed_sites, listed_slugs
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
+from notify.events import Event, group_events
+from notify.formatting import relative, span, wall_time
 from notify.rules import similar_sites
-from notify.zones import zone_of
+from notify.zones import zone_display, zone_of
 
 PAGE_SIZE = 10
-#: the last second a cursor may name (the end of year 9999)
+#: the contests one list reads at most; with fewer, the header also says how many entries there are in all
+READ_LIMIT = 500
+#: the last page a button may ask for (its entries are within what one list reads)
+MAX_PAGE = READ_LIMIT // PAGE_SIZE - 1
+#: the last second a button's moment may name (the end of year 9999)
 LAST_MOMENT = 253402300799
-#: `MoreContests.sites` when it holds site ids, not slugs
+#: `UpcomingPage.sites` when it holds site ids, not slugs
 BY_ID = "~"
 SLUG = r"[a-z0-9_-]{1,40}"
 SITE_ID = r"[A-Za-z0-9_-]{4}"
 _WORDS = re.compile(r"[\s,;]+")
 
 
-class MoreContests(CallbackData, prefix="more"):
-    """The next page: contests starting at or after `after` (unix seconds), past the first `skip` of those
-    (the ones already shown), on `sites`:
+class UpcomingPage(CallbackData, prefix="up"):
+    """Page `page` (0 is the first) of the list drawn at `since` (unix seconds), on `sites`:
 
     - "" : the chat's own sites (as they are when the button is pressed);
     - "atcoder,luogu": the sites named in the command, by slug, when that fits Telegram's 64 bytes;
-    - "~" and 4 characters per site: the same sites by `site_id`, when the slugs would not fit (up to 10 sites;
-      naming more leaves the list without a "More" button).
+    - "~" and 4 characters per site: the same sites by `site_id`, when the slugs would not fit (up to 11 sites;
+      naming more leaves the list without paging buttons).
 
     Slugs and site ids never change, so a site added later does not shift what a button sent earlier names.
-    Whether each one is a listed site is checked when the button is pressed (`named_sites_listed`); the older
-    format, a bit mask over the sorted sites under the prefix "upcoming", matches no handler (bot/stale.py)."""
+    Whether each one is a listed site is checked when the button is pressed (`named_sites_listed`). Older formats
+    ("more:AFTER:SKIP:SITES", "upcoming:AFTER:SKIP:MASK") match no handler (bot/stale.py)."""
 
-    after: Annotated[int, Field(ge=0, le=LAST_MOMENT)]
-    skip: Annotated[int, Field(ge=0, le=PAGE_SIZE)]
+    since: Annotated[int, Field(ge=0, le=LAST_MOMENT)]
+    page: Annotated[int, Field(ge=0, le=MAX_PAGE)]
     sites: Annotated[str, Field(pattern=rf"^(|{SLUG}(,{SLUG})*|{BY_ID}({SITE_ID})+)$")] = ""
 
 
@@ -69,11 +80,11 @@ def sites_by_id(slugs: list[str]) -> str:
     return BY_ID + "".join(site_id(slug) for slug in slugs)
 
 
-def more_data(after: int, skip: int, slugs: list[str]) -> str | None:
-    """The "More" button's callback data: the slugs when they fit, else the site ids; None when neither fits."""
+def page_data(since: int, page: int, slugs: list[str]) -> str | None:
+    """A paging button's callback data: the slugs when they fit, else the site ids; None when neither fits."""
     for sites in (packed_sites(slugs), sites_by_id(slugs)):
         try:
-            return MoreContests(after=after, skip=skip, sites=sites).pack()
+            return UpcomingPage(since=since, page=page, sites=sites).pack()
         except ValueError:  # longer than Telegram's 64 bytes (aiogram checks)
             continue
     return None
@@ -94,8 +105,8 @@ def unpacked_sites(sites: str, listed: list[str]) -> list[str] | None:
     return [slugs[0] for slugs in found] if all(len(slugs) == 1 for slugs in found) else None
 
 
-async def named_sites_listed(callback: CallbackQuery, callback_data: MoreContests) -> dict[str, Any] | bool:
-    """The filter of the "More" button: its sites are listed sites now; the handler gets them as `sites`."""
+async def named_sites_listed(callback: CallbackQuery, callback_data: UpcomingPage) -> dict[str, Any] | bool:
+    """The filter of the paging buttons: their sites are listed sites now; the handler gets them as `sites`."""
     sites = unpacked_sites(callback_data.sites, await listed_slugs())
     return {"sites": sites} if sites is not None else False
 
@@ -114,34 +125,79 @@ def parse_sites(args: str | None, listed: Collection[str]) -> tuple[list[str], l
     return known, unknown
 
 
-def next_cursor(page: list[Contest]) -> tuple[int, int]:
-    """Where the page after `page` starts: the last start shown (whole seconds) and how many contests shown
-    start at or after it (contests sharing a start are ordered by site and key, so they are skipped exactly)."""
-    after = int(page[-1].start.timestamp())
-    return after, sum(1 for contest in page if contest.start.timestamp() >= after)
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The entries of a list from its moment on, numbered from 1; `complete` when they are all there is (else
+    the list was cut at `READ_LIMIT` contests, and entries past them are not known)."""
+
+    since: datetime
+    events: list[Event[Contest]]
+    complete: bool
+
+    def pages(self) -> int:
+        return max(1, -(-len(self.events) // PAGE_SIZE))
+
+    def page(self, number: int) -> list[Event[Contest]]:
+        return self.events[number * PAGE_SIZE:(number + 1) * PAGE_SIZE]
+
+    def has_after(self, number: int) -> bool:
+        return len(self.events) > (number + 1) * PAGE_SIZE or not self.complete
 
 
-async def contests_page(selection: ContestFilter, now: datetime, after: int | None = None,
-                        skip: int = 0) -> tuple[list[Contest], bool]:
-    """One page of upcoming contests and whether more follow. A cursor that time has overtaken (its contests
-    have started) starts again from now."""
-    query = upcoming(selection, now)
-    if after is not None and datetime.fromtimestamp(after, UTC) > now:
-        query = query.filter(start__gte=datetime.fromtimestamp(after, UTC)).offset(skip)
-    found = await query.limit(PAGE_SIZE + 1)
-    return found[:PAGE_SIZE], len(found) > PAGE_SIZE
+async def read_listing(selection: ContestFilter, since: datetime) -> Listing:
+    """The entries from `since` on. When the read is cut at `READ_LIMIT`, the contests of its last start are left
+    out: a round's divisions share a start, so no entry is ever cut in two (and the next read starts there)."""
+    found = await upcoming(selection, since).limit(READ_LIMIT)
+    complete = len(found) < READ_LIMIT
+    if not complete and found[0].start != found[-1].start:
+        found = [contest for contest in found if contest.start != found[-1].start]
+    return Listing(since, group_events(found), complete)
+
+
+def overtaken(page: list[Event[Contest]], now: datetime) -> bool:
+    """A page whose first contest has started: the list it belongs to is no longer "upcoming"."""
+    return bool(page) and page[0].first.start <= now
 
 
 def sites_label(slugs: list[str]) -> str:
     return escape(", ".join(site_name(slug) for slug in slugs))
 
 
-def page_text(contests: list[Contest], account: Account, sites: list[str], now: datetime) -> str:
-    zone = zone_of(account.timezone)
-    header = (_("Upcoming contests on {sites}").format(sites=sites_label(sites)) if sites
-              else _("Upcoming contests"))
-    return "\n\n".join((f"<b>{header}</b>",
-                        *(contest_text(contest, zone, account.language, now) for contest in contests)))
+def range_text(listing: Listing, number: int) -> str:
+    """ "11–20 of 34", or "11–20" when the list was cut; nothing for a list of one page."""
+    first, shown = number * PAGE_SIZE + 1, len(listing.page(number))
+    if number == 0 and not listing.has_after(0):
+        return ""
+    if listing.complete:
+        return _("{first}–{last} of {total}").format(first=first, last=first + shown - 1, total=len(listing.events))
+    return f"{first}–{first + shown - 1}"
+
+
+def header(account: Account, sites: list[str], listing: Listing, number: int, now: datetime) -> str:
+    title = (_("Upcoming contests on {sites}").format(sites=sites_label(sites)) if sites
+             else _("Upcoming contests"))
+    shown = range_text(listing, number)
+    zone = _("Times in {zone}").format(zone=escape(zone_display(account.timezone, account.language, now)))
+    return f"<b>{title}</b>" + (f" · {shown}" if shown else "") + "\n" + zone
+
+
+def links_text(event: Event[Contest]) -> str:
+    """ "open" for one contest; a link per division for a round: "Div. 1 · Div. 2"."""
+    names = event.division_names() or [_("open")]
+    return " · ".join(f'<a href="{escape(contest.url, quote=True)}">{escape(name)}</a>'
+                      for contest, name in zip(event.contests, names, strict=False))
+
+
+def event_text(event: Event[Contest], account: Account, now: datetime) -> str:
+    """One entry as HTML: title, site, start (the zone is in the header) and how far it is, duration, links."""
+    first = event.first
+    durations = " / ".join(dict.fromkeys(span(contest.duration) for contest in event.contests))
+    return (
+        f"<b>{escape(event.title)}</b>\n"
+        f"{escape(site_name(first.site_id))} · {wall_time(first.start, zone_of(account.timezone), account.language)}"
+        f" · {relative(first.start, now)}\n"
+        + _("Duration: {duration}").format(duration=durations) + " · " + links_text(event)
+    )
 
 
 def nothing_text(sites: list[str]) -> str:
@@ -160,30 +216,38 @@ def unknown_sites_text(unknown: list[str], listed: Collection[str]) -> str:
     return text + " " + _("/sites shows every site. Example: /upcoming codeforces atcoder")
 
 
-def more_button(page: list[Contest], sites: list[str]) -> InlineKeyboardMarkup | None:
-    data = more_data(*next_cursor(page), sites)
-    if data is None:
-        return None
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("More"), callback_data=data)]])
+def paging_row(listing: Listing, number: int, sites: list[str]) -> list[InlineKeyboardButton] | None:
+    """◀ to the page before and ▶ to the next where there is one; None when a button cannot name the sites."""
+    since = int(listing.since.timestamp())
+    wanted = [(number - 1, "◀ " + _("Back")) if number > 0 else None,
+              (number + 1, _("More") + " ▶") if listing.has_after(number) and number < MAX_PAGE else None]
+    row = []
+    for target, label in filter(None, wanted):
+        data = page_data(since, target, sites)
+        if data is None:
+            return None
+        row.append(InlineKeyboardButton(text=label, callback_data=data))
+    return row
 
 
-def page_screen(page: list[Contest], more: bool, account: Account, sites: list[str],
+def page_screen(listing: Listing, number: int, account: Account, sites: list[str],
                 now: datetime) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A page and its "More" button (when more follow and the button can name the sites)."""
-    text = page_text(page, account, sites, now)
-    keyboard = more_button(page, sites) if more else None
-    if more and keyboard is None:
+    """Page `number` of the list (the last one when past it), with its paging buttons."""
+    if not listing.events:
+        return nothing_text(sites), None
+    number = min(number, listing.pages() - 1)
+    text = "\n\n".join((header(account, sites, listing, number, now),
+                         *(event_text(event, account, now) for event in listing.page(number))))
+    row = paging_row(listing, number, sites)
+    if row is None:
         text += "\n\n" + _("More contests follow. To page through them, name fewer sites, or follow these with "
                             "/subscribe and send /upcoming alone.")
-    return text, keyboard
+    return text, InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
 
 
-async def first_page(account: Account, sites: list[str]) -> tuple[str, InlineKeyboardMarkup | None]:
-    now = datetime.now(UTC)
-    page, more = await contests_page(ContestFilter.of(account, sites), now)
-    if not page:
-        return nothing_text(sites), None
-    return page_screen(page, more, account, sites, now)
+async def first_page(account: Account, sites: list[str], now: datetime) -> tuple[str, InlineKeyboardMarkup | None]:
+    listing = await read_listing(ContestFilter.of(account, sites), now.replace(microsecond=0))
+    return page_screen(listing, 0, account, sites, now)
 
 
 async def show_upcoming(message: Message, command: CommandObject, account: Account) -> None:
@@ -192,28 +256,27 @@ async def show_upcoming(message: Message, command: CommandObject, account: Accou
     if unknown:
         await message.answer(unknown_sites_text(unknown, listed))
         return
-    text, keyboard = await first_page(account, sites)
+    text, keyboard = await first_page(account, sites, datetime.now(UTC))
     await message.answer(text, reply_markup=keyboard)
 
 
-async def show_more(callback: CallbackQuery, callback_data: MoreContests, account: Account,
+async def turn_page(callback: CallbackQuery, callback_data: UpcomingPage, account: Account,
                     sites: list[str]) -> None:
-    if not isinstance(callback.message, Message):  # too old to edit
-        await callback.answer(_("This list is too old; send /upcoming again."), show_alert=True)
-        return
+    """◀ or ▶: the page of the same list, or the list from now when that page's contests have begun."""
     now = datetime.now(UTC)
-    page, more = await contests_page(ContestFilter.of(account, sites), now, callback_data.after, callback_data.skip)
-    if not page:
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.answer(_("That was the last page."))
+    since = min(datetime.fromtimestamp(callback_data.since, UTC), now)
+    listing = await read_listing(ContestFilter.of(account, sites), since)
+    if overtaken(listing.page(min(callback_data.page, listing.pages() - 1)), now):
+        await edit_screen(callback, *await first_page(account, sites, now))
+        await callback.answer(_("Some of these contests have started: here is the list from now."))
         return
-    await edit_screen(callback, *page_screen(page, more, account, sites, now))
+    await edit_screen(callback, *page_screen(listing, callback_data.page, account, sites, now))
     await callback.answer()
 
 
 async def open_section(callback: CallbackQuery, account: Account) -> None:
     await listed_sites()  # the names the page shows
-    text, keyboard = await first_page(account, [])
+    text, keyboard = await first_page(account, [], datetime.now(UTC))
     if isinstance(callback.message, Message):
         await callback.message.answer(text, reply_markup=keyboard)
     await callback.answer()
@@ -222,6 +285,6 @@ async def open_section(callback: CallbackQuery, account: Account) -> None:
 def make_router() -> Router:
     router = Router(name="upcoming")
     router.message.register(show_upcoming, Command("upcoming"))
-    router.callback_query.register(show_more, MoreContests.filter(), named_sites_listed)
+    router.callback_query.register(turn_page, UpcomingPage.filter(), named_sites_listed)
     router.callback_query.register(open_section, OpenSection.filter(F.section == "upcoming"))
     return router
