@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
 from bot.app import make_bot
+from contestbell.reminders import telegram_sender
 from contestbell.settings import Settings
 from contestbell.telegram import mailer
 from notify.discord import DiscordChannel
@@ -82,5 +83,6 @@ async def web_accounts(settings: Settings) -> AsyncIterator[Accounts]:
         i18n = make_i18n()
         discord = DiscordChannel(i18n, settings.discord_api_base)  # the test message of a webhook added on /account
         stack.push_async_callback(discord.aclose)
+        sender = await telegram_sender(settings, stack) if settings.telegram_token else None  # "address confirmed"
         yield Accounts(settings.secret_key, redis, SignInOptions(providers(settings), telegram),
-                       mailer(settings, i18n), discord)
+                       mailer(settings, i18n), discord, sender)

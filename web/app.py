@@ -15,6 +15,7 @@ from fetchers.events import EventBus, LocalBus
 from notify.addresses import Mailer
 from notify.discord import DiscordChannel
 from notify.i18n import make_i18n
+from notify.telegram import TelegramSender
 from web.account import add_account_routes
 from web.api import add_api_routes
 from web.changes import following_changes
@@ -36,14 +37,15 @@ LOCAL_URL = "http://127.0.0.1:8080"
 @dataclass(frozen=True, slots=True)
 class Accounts:
     """What the web needs for people's accounts: the key that encrypts session cookies (or Redis, where
-    sessions live when it is configured), the sign-in providers, the mailer for email addresses, and Discord for
-    the test message of a webhook."""
+    sessions live when it is configured), the sign-in providers, the mailer for email addresses, Discord for
+    the test message of a webhook, and the bot's sender that tells a chat its email address is confirmed."""
 
     secret_key: str | None = None
     redis: aioredis.Redis | None = None
     sign_in: SignInOptions = field(default_factory=SignInOptions)
     mailer: Mailer | None = None
     discord: DiscordChannel | None = None
+    telegram: TelegramSender | None = None
 
 
 def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i18n: I18n | None = None,
@@ -67,7 +69,7 @@ def make_web_app(*, bus: EventBus | None = None, public_url: str = LOCAL_URL, i1
     add_api_routes(app)
     add_feed_routes(app)
     add_live_routes(app)
-    add_email_routes(app)
+    add_email_routes(app, accounts.telegram)
     add_signin_routes(app, accounts.sign_in)
     add_account_routes(app, accounts.mailer, accounts.discord)
     app.cleanup_ctx.append(following_changes)

@@ -7,23 +7,35 @@ own (an unsubscribe link never confirms). A GET or HEAD never changes anything (
 pages' buttons, and mail clients' one-click unsubscribe, POST to the same address. A verification link works for
 48 hours, and never subscribes an address that unsubscribed. A token not shaped like ours is an unknown link
 without asking the database. Pages speak the account's language; everything shown is escaped.
+
+Once an address is confirmed, the page links back to the bot (https://t.me/<its name>; the site when the name is
+unknown) and the bot says so in the account's Telegram chats, through the rate-limited sender the process was
+given. Telegram is told in the background: the page never waits for it, and a failure is one log line.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
-from models.account import EmailAddress
+from models.account import EmailAddress, TelegramChat
 from notify.digest import DIGEST_UNSUBSCRIBE_PATH
 from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_LINK_LIFETIME, VERIFY_PATH
 from notify.i18n import speaking
-from web.keys import I18N
+from notify.telegram import TelegramSender
+from web.keys import I18N, PUBLIC_URL
 from web.language import browser_language
+from web.signin import SIGN_IN
+
+log = logging.getLogger("contestbell.web.email")
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -33,9 +45,20 @@ HEADERS = {
 }
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}"
          "button{font-size:1rem;padding:.5rem 1.25rem}")
+#: what Telegram allows in a bot's username (it ends in "bot"); anything else never becomes a link
+BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
+#: how long a stopping web process waits for the chats still being told of a confirmation (seconds)
+TELLING_GRACE = 5.0
+TELEGRAM = web.AppKey("email_telegram", TelegramSender)
+TELLING = web.AppKey("email_telling", set)
 
 
-def add_email_routes(app: web.Application) -> None:
+def add_email_routes(app: web.Application, telegram: TelegramSender | None = None) -> None:
+    """`telegram`: how the bot tells an account's chats that its address is confirmed (not told without it)."""
+    if telegram is not None:
+        app[TELEGRAM] = telegram
+    app[TELLING] = set()
+    app.on_shutdown.append(finish_telling)
     app.router.add_get(VERIFY_PATH, verify_page)  # HEAD too
     app.router.add_post(VERIFY_PATH, verify)
     app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
@@ -97,14 +120,61 @@ async def answer_verification_link(request: web.Request, *, confirm: bool) -> we
         if settled is not None:
             return settled
         if confirm and await mark_confirmed(address, now):
+            tell_in_background(request.app, address.account_id, address.address, language)
             return page(_("Email confirmed"), [
                 said(_("Contest reminders will now come to {address}."), address=address.address),
                 said(_("Every email has a link to unsubscribe.")),
+                await way_back(request),
             ], language)
         return page(_("Confirm your email"), [
             said(_("Send contest reminders to {address}?"), address=address.address),
             button(request, _("Confirm this address")),
         ], language)
+
+
+async def way_back(request: web.Request) -> str:
+    """A link back to the bot (https://t.me/<its name>), or to the site while the bot's name is unknown."""
+    telegram = request.app[SIGN_IN].telegram if SIGN_IN in request.app else None
+    name = await telegram.username() if telegram is not None else None
+    if name is not None and BOT_USERNAME.fullmatch(name):
+        return link_to(f"https://t.me/{name}", _("Back to the bot"))
+    return link_to(request.app[PUBLIC_URL] + "/", _("To the contest calendar"))
+
+
+def link_to(url: str, label: str) -> str:
+    return f'<a href="{escape(url, quote=True)}">{escape(label)}</a>'
+
+
+def tell_in_background(app: web.Application, account_id: int, address: str, language: str) -> None:
+    """Have the bot tell the account's chats, without keeping the page waiting (kept until done, so a stopping
+    process can let it finish)."""
+    if TELEGRAM not in app:
+        return
+    task = asyncio.create_task(tell_confirmed(app[TELEGRAM], app[I18N], account_id, address, language))
+    app[TELLING].add(task)
+    task.add_done_callback(app[TELLING].discard)
+
+
+async def tell_confirmed(telegram: TelegramSender, i18n: I18n, account_id: int, address: str, language: str) -> None:
+    """'✅ ann@example.org is confirmed' in each active Telegram chat of the account, in its language. What fails
+    is one log line: the address is confirmed all the same."""
+    with speaking(i18n, language):
+        text = _("✅ {address} is confirmed: contest reminders will come there too.").format(address=escape(address))
+    try:
+        chats = await TelegramChat.filter(account_id=account_id, active=True).values_list("chat_id", flat=True)
+        for chat_id in chats:
+            result = await telegram.send(chat_id, text)
+            if not result.sent:
+                log.warning("could not tell chat %s that its email address is confirmed: %s", chat_id, result.error,
+                            extra={"chat_id": chat_id})
+    except Exception as error:  # the database or the rate limiter (Redis): the confirmation stands
+        log.warning("could not tell account %s that its email address is confirmed: %s: %s", account_id,
+                    type(error).__name__, error)
+
+
+async def finish_telling(app: web.Application) -> None:
+    if app[TELLING]:
+        await asyncio.wait(set(app[TELLING]), timeout=TELLING_GRACE)
 
 
 def settled_verification_page(address: EmailAddress, now: datetime, language: str) -> web.Response | None:

@@ -86,7 +86,7 @@ async def test_verified_addresses_get_the_reminder_by_email_beside_telegram(tele
             await bot.session.close()
     assert sorted(m["To"] for m in letters) == ["both@example.org", "only-mail@example.org"]
     text, html, attachments = parts(letters[0])
-    assert "Codeforces Round 6000" in text and "Europe/Berlin" in text and "Codeforces Round 6000" in html
+    assert "Codeforces Round 6000" in text and "Berlin (UTC+" in text and "Codeforces Round 6000" in html
     assert attachments[0].get_content_type() == "text/calendar"
     assert letters[0]["List-Unsubscribe"].strip().startswith(f"<{BASE_URL}/email/unsubscribe/")
     assert sorted(c.chat_id for c in fake.sent()) == [301, 302]

@@ -1,26 +1,42 @@
 """The links in emails, served by the web app over HTTP: confirming an address (a page that asks, a button
-that confirms, links that expire, a token of its own), the unsubscribe page, the one-click unsubscribe POST
-(RFC 8058) that mail clients send without cookies or a login, and tokens that are not ours."""
+that confirms, links that expire, a token of its own; once confirmed, a link back to the bot and the bot saying so
+in the chat), the unsubscribe page, the one-click unsubscribe POST (RFC 8058) that mail clients send without
+cookies or a login, and tokens that are not ours."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from models.account import Account, EmailAddress
+from bot.app import make_bot
+from contestbell.accounts import web_accounts
+from contestbell.settings import Settings
+from models.account import Account, EmailAddress, TelegramChat
 from models.db import count_queries
+from notify.addresses import Asked, Mailer, ask_to_confirm
 from notify.email import email_recipients, reminder_email
 from notify.i18n import make_i18n
+from notify.limits import make_limiter
 from notify.messages import ContestInfo, Locale, Reminder
-from web.app import make_web_app
+from notify.telegram import TelegramSender
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.notify.test_email import Inbox, parts, running_inbox
+from tests.web.accounts import BOT_NAME
+from web.app import Accounts, make_web_app
 from web.language import browser_language
+from web.signin import SignInOptions, TelegramLogin
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -224,3 +240,125 @@ async def test_one_click_from_the_email_header_works_without_cookies(client):
         async with mail_client.post(url, data="List-Unsubscribe=One-Click") as again:  # repeated: still fine
             assert again.status == 200
     assert (await fresh(row)).unsubscribed
+
+
+# once confirmed: back to the bot, and the bot says so in the chat
+
+
+@dataclass
+class BotSite:
+    """The web app with the bot's sender and name, the fake Bot API behind them, and a real SMTP server."""
+
+    client: TestClient
+    telegram: FakeTelegram
+    inbox: Inbox
+    mailer: Mailer
+
+
+@asynccontextmanager
+async def bot_site(db, *, username: str = BOT_NAME) -> AsyncIterator[BotSite]:
+    telegram = FakeTelegram(username=username)
+    async with TestServer(telegram.app, host="127.0.0.1") as api:
+        bot = make_bot(TOKEN, str(api.make_url("")).rstrip("/"))
+
+        async def bot_name() -> str | None:
+            return (await bot.me()).username
+
+        accounts = Accounts(sign_in=SignInOptions(telegram=TelegramLogin(TOKEN, bot_name)),
+                            telegram=TelegramSender(bot, make_limiter(None), attempts=1))
+        try:
+            with running_inbox() as inbox:
+                async with TestClient(TestServer(make_web_app(accounts=accounts), host="127.0.0.1")) as client:
+                    base_url = str(client.make_url("")).rstrip("/")
+                    yield BotSite(client, telegram, inbox, Mailer(inbox.sender(), make_i18n(), base_url))
+        finally:
+            await bot.session.close()
+
+
+async def chat_with_account(chat_id: int, language: str = "en") -> Account:
+    account = await Account.create(language=language)
+    await TelegramChat.create(chat_id=chat_id, account=account, chat_type="private")
+    return account
+
+
+async def test_confirming_links_back_to_the_bot_and_the_bot_says_so_in_the_chat(db):
+    """From /email to the chat: the verification email arrives over SMTP without an unsubscribe header, its link's
+    button confirms, the page links to https://t.me/<bot>, and the bot tells the account's chat (not another)."""
+    async with bot_site(db) as site:
+        account = await chat_with_account(4242)
+        await chat_with_account(777)  # someone else's chat hears nothing
+        asked = await ask_to_confirm(site.mailer, account.id, "en", "tom&jerry@example.org", datetime.now(UTC),
+                                     only_one=True)
+        assert asked.outcome is Asked.SENT
+        (letter,) = await site.inbox.wait_for(1)
+        assert letter["List-Unsubscribe"] is None and "Unsubscribe" not in letter.as_string()
+        link = re.search(r"Confirm this address: (\S+)", parts(letter)[0]).group(1)
+
+        page = await (await site.client.get(urlsplit(link).path)).text()
+        assert "t.me" not in page and site.telegram.sent() == []  # opening the link only asks
+        response = await site.client.post(urlsplit(link).path)
+        page = await response.text()
+        assert response.status == 200 and "Email confirmed" in page
+        assert f'<a href="https://t.me/{BOT_NAME}">Back to the bot</a>' in page
+
+        (told,) = await site.telegram.wait_for("sendMessage", chat_id=4242)
+        assert told.text == "✅ tom&amp;jerry@example.org is confirmed: contest reminders will come there too."
+        assert site.telegram.sent(chat_id=777) == []
+        assert list(await email_recipients([account.id])) == [account.id]
+
+
+async def test_the_chat_is_told_in_its_language(db):
+    async with bot_site(db) as site:
+        account = await chat_with_account(4243, language="ru")
+        row = await new_address()
+        await EmailAddress.filter(id=row.id).update(account_id=account.id)
+        page = await (await site.client.post(verify_path(row))).text()
+        assert "Адрес подтверждён" in page and "Вернуться к боту" in page
+        (told,) = await site.telegram.wait_for("sendMessage", chat_id=4243)
+        assert told.text.startswith("✅ Адрес tom&amp;jerry@example.org подтверждён")
+
+
+async def test_when_telegram_fails_the_address_is_confirmed_all_the_same(db, caplog):
+    async with bot_site(db) as site:
+        account = await chat_with_account(4244)
+        row = await new_address()
+        await EmailAddress.filter(id=row.id).update(account_id=account.id)
+        site.telegram.fail_next("sendMessage", 400, "Bad Request: message text is empty")
+        with caplog.at_level(logging.INFO, logger="contestbell"):
+            response = await site.client.post(verify_path(row))
+            assert response.status == 200 and "Email confirmed" in await response.text()
+            await site.telegram.wait_for("sendMessage", chat_id=4244)
+            await wait_until(lambda: "could not tell" in caplog.text)
+        assert (await fresh(row)).verified_at is not None
+        lines = [record for record in caplog.records if "4244" in record.getMessage()]
+        assert len(lines) == 1 and "message text is empty" in lines[0].getMessage()
+
+
+async def test_without_the_bots_name_the_page_links_to_the_site(client):
+    """No bot in this process (or Telegram not answering getMe): the way back is the calendar."""
+    row = await new_address()
+    page = await (await client.post(verify_path(row))).text()
+    assert "Email confirmed" in page and "t.me" not in page
+    assert '<a href="http://127.0.0.1:8080/">To the contest calendar</a>' in page
+
+
+async def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_web_process_wired_from_its_settings_tells_the_chat(db):
+    """What `contestbell web` opens (contestbell/accounts.py): with a bot token, the bot's name and its sender."""
+    telegram = FakeTelegram(username=BOT_NAME)
+    async with TestServer(telegram.app, host="127.0.0.1") as api:
+        settings = Settings(telegram_token=TOKEN, telegram_api_base=str(api.make_url("")).rstrip("/"))
+        async with web_accounts(settings) as accounts, \
+                TestClient(TestServer(make_web_app(accounts=accounts), host="127.0.0.1")) as client:
+            account = await chat_with_account(4250)
+            row = await new_address()
+            await EmailAddress.filter(id=row.id).update(account_id=account.id)
+            page = await (await client.post(verify_path(row))).text()
+            assert f'href="https://t.me/{BOT_NAME}"' in page
+            await telegram.wait_for("sendMessage", chat_id=4250)
