@@ -17,6 +17,6 @@ async def test_channel_post_start_creates_the_channel_account(telegram):
 
 async def test_channel_post_changes_the_channel_settings(telegram):
     reply = await telegram.reply_to(channel_post("/timezone Europe/Berlin"))
-    assert "Europe/Berlin" in reply.text
+    assert "Time zone set to Berlin (UTC+" in reply.text
     assert (await Account.get(telegram_chats__chat_id=CHANNEL_ID)).timezone == "Europe/Berlin"
     assert not telegram.fake.sent("getChatMember")  # only administrators can post in a channel
