@@ -35,10 +35,6 @@ def relative(moment: datetime, now: datetime) -> str:
     return _("{span} ago").format(span=span(-seconds))
 
 
-def zone_label(zone: tzinfo) -> str:
-    return getattr(zone, "key", None) or str(zone)
-
-
 def wall_time(moment: datetime, zone: tzinfo, language: str) -> str:
     """'Sat, 11 Oct, 21:35' in the chat's language: for lines under a header that names the zone once."""
     return format_datetime(moment.astimezone(zone), "EEE, d MMM, HH:mm", locale=language)
