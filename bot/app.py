@@ -18,6 +18,7 @@ from bot import (
     discord,
     email,
     errors,
+    fallback,
     filters,
     forget,
     help,
@@ -39,7 +40,7 @@ from bot.commands import register_commands
 from bot.middlewares import AccountLanguage, ChatAccount, FloodControl
 
 FEATURES = (linking, start, help, upcoming, inline, sites, remind, filters, timezone, language, settings, email,
-            digest, discord, calendar, snooze, forget, membership, stale)
+            digest, discord, calendar, snooze, forget, membership, stale, fallback)
 
 
 def make_bot(token: str, api_base: str) -> Bot:
