@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from notify.formatting import local_time, relative, span
+from notify.i18n import ngettext
 from notify.messages import ContestInfo, Locale, Notice, Reminder
 from notify.zones import zone_of
 
@@ -32,7 +33,8 @@ def reminder_text(i18n: I18n, locale: Locale, reminders: Sequence[Reminder], now
         if len(reminders) == 1:
             header = _("⏰ Starting {when}:").format(when=relative(reminders[0].contest.start, now))
         else:
-            header = _("⏰ {count} contests coming up:").format(count=len(reminders))
+            header = ngettext("⏰ {count} contest starts soon:", "⏰ {count} contests start soon:",
+                              len(reminders)).format(count=len(reminders))
         lines = [header]
         if any(reminder.late for reminder in reminders):
             lines.append(_("(Late: we could not send this on time, sorry.)"))
@@ -56,6 +58,11 @@ def notice_text(i18n: I18n, locale: Locale, notice: Notice, now: datetime) -> st
 def snooze_label(i18n: I18n, language: str, minutes: int) -> str:
     with i18n.context(), i18n.use_locale(language):
         return _("🔔 Again in {minutes} min").format(minutes=minutes)
+
+
+def at_start_label(i18n: I18n, language: str) -> str:
+    with i18n.context(), i18n.use_locale(language):
+        return _("🔔 Remind me at the start")
 
 
 def open_label(i18n: I18n, language: str) -> str:

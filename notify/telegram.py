@@ -7,8 +7,8 @@
 
 `TelegramChannel` is Telegram behind the channel protocol (notify/channel.py): an account's active chats are
 its addresses; a batch becomes one HTML message per chat (rendered once per contest, language, zone and
-moment, however many people get it), with the two buttons a single contest's message carries (snooze, open
-the contest).
+moment, however many people get it), with the two buttons a single contest's message carries: "again in 10 min"
+when that lands before the start (else "remind me at the start", or nothing once it started), and open the contest.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar
@@ -36,7 +36,7 @@ from models.metrics import TELEGRAM_429, TELEGRAM_REQUESTS, TELEGRAM_SENDS
 from notify.channel import SENT, Batch, ChannelName, Content, Outgoing, Reminders, Result, failed, gone
 from notify.limits import Limiter
 from notify.messages import ContestInfo, Locale, Notice
-from notify.render import notice_text, open_label, reminder_text, snooze_label
+from notify.render import at_start_label, notice_text, open_label, reminder_text, snooze_label
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ MAX_DETOURS = 8
 #: the largest id an integer column holds, and the longest snooze a button may ask for
 MAX_ROW_ID = 2**31 - 1
 MAX_SNOOZE_MINUTES = 24 * 60
+#: the snooze a reminder's button offers
+SNOOZE_MINUTES = 10
 #: messages in flight at once: enough to keep 30/s going while Telegram takes its time to answer
 CONCURRENCY = 32
 
@@ -73,16 +75,31 @@ class Snooze(CallbackData, prefix="snooze"):
     """The reminder's "again in N minutes" button."""
 
     contest_id: Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
-    minutes: Annotated[int, Field(ge=1, le=MAX_SNOOZE_MINUTES)] = 10
+    minutes: Annotated[int, Field(ge=1, le=MAX_SNOOZE_MINUTES)] = SNOOZE_MINUTES
 
 
-def reminder_keyboard(contest_id: int, url: str, *, snooze_text: str, open_text: str,
-                      minutes: int = 10) -> InlineKeyboardMarkup:
-    """Snooze and open-the-contest buttons; the texts come translated from the caller."""
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=snooze_text, callback_data=Snooze(contest_id=contest_id, minutes=minutes).pack()),
-        InlineKeyboardButton(text=open_text, url=url),
-    ]])
+class RemindAtStart(CallbackData, prefix="atstart"):
+    """The reminder's "remind me at the start" button, offered where a snooze would land after the start."""
+
+    contest_id: Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+
+def reminder_keyboard(url: str, open_text: str, again: InlineKeyboardButton | None = None) -> InlineKeyboardMarkup:
+    """The "again" button (`again_button`) when there is one, and the open-the-contest button."""
+    return InlineKeyboardMarkup(inline_keyboard=[[*([again] if again else []),
+                                                  InlineKeyboardButton(text=open_text, url=url)]])
+
+
+def again_button(i18n: I18n, language: str, contest: ContestInfo, now: datetime) -> InlineKeyboardButton | None:
+    """"Again in 10 min" when that lands before the start; otherwise "remind me at the start" while the contest has
+    not started; after that nothing (a reminder that arrives late must not offer what cannot work)."""
+    if now + timedelta(minutes=SNOOZE_MINUTES) < contest.start:
+        return InlineKeyboardButton(text=snooze_label(i18n, language, SNOOZE_MINUTES),
+                                    callback_data=Snooze(contest_id=contest.id, minutes=SNOOZE_MINUTES).pack())
+    if now < contest.start:
+        return InlineKeyboardButton(text=at_start_label(i18n, language),
+                                    callback_data=RemindAtStart(contest_id=contest.id).pack())
+    return None
 
 
 class Transient(Exception):
@@ -249,17 +266,17 @@ def telegram_message(i18n: I18n, content: Content, locale: Locale, now: datetime
     moment, so a fan-out renders each once."""
     if isinstance(content, Reminders):
         single = content.items[0].contest if len(content.items) == 1 else None
-        return reminder_text(i18n, locale, content.items, now), markup_json(_buttons(i18n, locale, single))
-    return notice_text(i18n, locale, content, now), markup_json(_buttons(i18n, locale, _moved_contest(content)))
+        return reminder_text(i18n, locale, content.items, now), markup_json(_buttons(i18n, locale, single, now))
+    return notice_text(i18n, locale, content, now), markup_json(_buttons(i18n, locale, _moved_contest(content), now))
 
 
 def _moved_contest(notice: Notice) -> ContestInfo | None:
     return notice.contest if notice.kind == "moved" else None
 
 
-def _buttons(i18n: I18n, locale: Locale, contest: ContestInfo | None) -> InlineKeyboardMarkup | None:
-    """A single contest's message carries "again in 10 min" and a link to the contest."""
+def _buttons(i18n: I18n, locale: Locale, contest: ContestInfo | None, now: datetime) -> InlineKeyboardMarkup | None:
+    """A single contest's message carries a way to be reminded again (when one can work) and a link to the contest."""
     if contest is None:
         return None
-    return reminder_keyboard(contest.id, contest.url, snooze_text=snooze_label(i18n, locale.language, 10),
-                             open_text=open_label(i18n, locale.language))
+    return reminder_keyboard(contest.url, open_label(i18n, locale.language),
+                             again_button(i18n, locale.language, contest, now))

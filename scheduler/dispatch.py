@@ -56,6 +56,8 @@ NOTICED = {ChangeKind.RESCHEDULED: DeliveryKind.MOVED, ChangeKind.CANCELLED: Del
 #: a message whose address asks to wait is tried again this many times, if the wait is at most RETRY_WAIT_MOST
 RETRIES = 3
 RETRY_WAIT_MOST = 10.0
+#: a snoozed reminder this close to another reminder of its contest for the same chat is not sent (it would be twice)
+SNOOZE_NEAR = timedelta(minutes=2)
 
 
 def utcnow() -> datetime:
@@ -368,12 +370,16 @@ class ReminderRun:
         return outcome
 
     async def send_snoozed(self, plan: Plan, snoozed: list[Snoozed], now: datetime) -> Outcome:
-        """Snoozed reminders that fell due: claimed by moving them from planned to claimed."""
+        """Snoozed reminders that fell due: claimed by moving them from planned to claimed. Those too late, of an
+        account no longer planned, or close to another reminder of the contest are skipped instead."""
         outcome = Outcome()
-        dropped = [s.delivery_id for s in snoozed if s.account_id not in plan.subscribers or s.contest.start <= now]
-        await Delivery.filter(id__in=dropped, status=DeliveryStatus.PLANNED).update(status=DeliveryStatus.SKIPPED)
-        outcome.add(DeliveryStatus.SKIPPED, len(dropped))
-        await self.senders.deliver(snoozed_parcels(plan, snoozed, now), outcome)
+        late = [s for s in snoozed if s.account_id not in plan.subscribers or too_late(s, now)]
+        twice = await near_other_reminders(plan, [s for s in snoozed if s not in late])
+        await skip_snoozed(late, "too late")
+        await skip_snoozed(twice, "another reminder of the contest comes within 2 minutes")
+        outcome.add(DeliveryStatus.SKIPPED, len(late) + len(twice))
+        await self.senders.deliver(snoozed_parcels(plan, [s for s in snoozed if s not in late + twice], now),
+                                   outcome)
         return outcome
 
 
@@ -415,11 +421,47 @@ async def notice_parcels(plan: Plan, change: ContestChange, now: datetime) -> li
             for name in plan.subscribers[account].addresses]
 
 
+def too_late(snoozed: Snoozed, now: datetime) -> bool:
+    """A snoozed reminder goes out before its contest starts; one asked for the start itself (due at or after the
+    start as now known) goes out until LATE_AFTER past the start."""
+    start = snoozed.contest.start
+    return now > start + LATE_AFTER if snoozed.due >= start else now >= start
+
+
+async def near_other_reminders(plan: Plan, snoozed: Sequence[Snoozed]) -> list[Snoozed]:
+    """The snoozed reminders that would arrive within SNOOZE_NEAR of another reminder of their contest for the same
+    account and channel: one still planned (the plan), one sent or being sent (the sent-log), or a snooze due
+    together with it (the earlier one is kept)."""
+    if not snoozed:
+        return []
+    nearby = await Delivery.filter(
+        account_id__in={s.account_id for s in snoozed}, contest_id__in={s.contest.id for s in snoozed},
+        kind__in=list(TIMED), status__in=[DeliveryStatus.SENT, DeliveryStatus.CLAIMED],
+        due_at__gte=min(s.due for s in snoozed) - SNOOZE_NEAR, due_at__lte=max(s.due for s in snoozed) + SNOOZE_NEAR,
+    ).values_list("account_id", "contest_id", "channel", "due_at")
+    others = [(account, contest, channel, due) for account, contest, channel, due in nearby]
+    near: list[Snoozed] = []
+    for item in sorted(snoozed, key=lambda s: (s.due, s.delivery_id)):
+        if plan.reminds_near(item.account_id, item.contest.id, item.due, SNOOZE_NEAR) or any(
+                (account, contest, channel) == (item.account_id, item.contest.id, item.channel)
+                and abs(due - item.due) <= SNOOZE_NEAR for account, contest, channel, due in others):
+            near.append(item)
+        else:
+            others.append((item.account_id, item.contest.id, item.channel, item.due))
+    return near
+
+
+async def skip_snoozed(snoozed: Sequence[Snoozed], reason: str) -> None:
+    if snoozed:
+        await Delivery.filter(id__in=[s.delivery_id for s in snoozed], status=DeliveryStatus.PLANNED).update(
+            status=DeliveryStatus.SKIPPED, error=reason)
+
+
 def snoozed_parcels(plan: Plan, snoozed: Iterable[Snoozed], now: datetime) -> list[Parcel]:
     parcels = []
     for item in snoozed:
         subscriber = plan.subscribers.get(item.account_id)
-        if subscriber is None or item.contest.start <= now or item.channel not in subscriber.addresses:
+        if subscriber is None or too_late(item, now) or item.channel not in subscriber.addresses:
             continue
         row = Row(item.contest.id, DeliveryKind.SNOOZE, 0, item.contest.start, item.due, planned_id=item.delivery_id)
         content = Reminders((Reminder(item.contest, 0),))

@@ -72,6 +72,12 @@ class Plan:
     def due_between(self, since: datetime, until: datetime) -> list[PlanEntry]:
         return [entry for entry in self.entries if since < entry.due <= until]
 
+    def reminds_near(self, account_id: int, contest_id: int, moment: datetime, window: timedelta) -> bool:
+        """Whether a planned reminder of the contest reaches the account within `window` of `moment`."""
+        return any(entry.contest.id == contest_id and abs(entry.due - moment) <= window
+                   and any(subscriber.account_id == account_id for subscriber in entry.subscribers)
+                   for entry in self.entries)
+
     @property
     def reminders(self) -> int:
         return sum(len(entry.subscribers) for entry in self.entries)

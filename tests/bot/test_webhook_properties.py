@@ -40,8 +40,8 @@ COMMANDS = {
     "language": ["ru", "en", "xx", "Русский"], "email": ["a@b.org", "off", "not-an-address"],
 }
 #: each button's prefix and how many fields its data has
-PREFIXES = {"remind": 1, "more": 3, "upcoming": 3, "snooze": 2, "site": 2, "sites": 1, "sites-done": 0, "open": 1,
-            "filter": 2, "tz": 1, "lang": 1, "calendar-reset": 0, "nosuch": 1}
+PREFIXES = {"remind": 1, "more": 3, "upcoming": 3, "snooze": 2, "atstart": 1, "site": 2, "sites": 1, "sites-done": 0,
+            "open": 1, "filter": 2, "tz": 1, "lang": 1, "calendar-reset": 0, "nosuch": 1}
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

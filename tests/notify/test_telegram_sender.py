@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +21,19 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import make_bot
 from models.account import Account, TelegramChat
+from notify.channel import Reminders
+from notify.i18n import make_i18n
 from notify.limits import make_limiter
-from notify.telegram import Outcome, Snooze, TelegramSender, reminder_keyboard
+from notify.messages import ContestInfo, Locale, Notice, Reminder
+from notify.telegram import (
+    Outcome,
+    RemindAtStart,
+    Snooze,
+    TelegramSender,
+    again_button,
+    reminder_keyboard,
+    telegram_message,
+)
 from tests.bot.updates import GROUP_ID, USER_ID
 from tests.fake_telegram import TOKEN, Call, FakeTelegram
 from tests.processes import REPO
@@ -237,15 +249,42 @@ async def test_an_unreachable_api_fails_after_a_few_attempts(make):
     assert result.outcome is Outcome.FAILED and "Cannot connect" in result.error
 
 
+START = datetime(2026, 11, 28, 14, 35, tzinfo=UTC)
+ROUND = ContestInfo(42, "codeforces", "42", "Codeforces Round 42 (Div. 2)", "https://codeforces.com/contest/42",
+                    START, 7200, "Codeforces")
+
+
 async def test_reminder_buttons_snooze_and_open_the_contest(api, make):
-    keyboard = reminder_keyboard(42, "https://codeforces.com/contest/42", snooze_text="Again in 10 min",
-                                 open_text="Open")
+    i18n = make_i18n()
+    keyboard = reminder_keyboard(ROUND.url, "Open", again_button(i18n, "en", ROUND, START - timedelta(hours=1)))
     assert (await make().send(USER_ID, "<b>Codeforces Round</b> starts in 1 hour", keyboard)).sent
 
     (call,) = api.fake.sent()
-    assert call.buttons() == [{"text": "Again in 10 min", "callback_data": "snooze:42:10"},
+    assert call.buttons() == [{"text": "🔔 Again in 10 min", "callback_data": "snooze:42:10"},
                               {"text": "Open", "url": "https://codeforces.com/contest/42"}]
     assert Snooze.unpack(call.buttons()[0]["callback_data"]) == Snooze(contest_id=42, minutes=10)
+
+
+def reminder_buttons(before_start: timedelta, language: str = "en", notice: bool = False) -> list[dict[str, Any]]:
+    """The buttons of a one-contest reminder (or moved notice) rendered `before_start` ahead of the start."""
+    content = Notice("moved", ROUND, START - timedelta(hours=2)) if notice else Reminders((Reminder(ROUND, 600),))
+    _, markup = telegram_message(make_i18n(), content, Locale(language, "Europe/Moscow"), START - before_start)
+    return [button for row in (markup or {}).get("inline_keyboard", []) for button in row]
+
+
+@pytest.mark.parametrize("notice", [False, True])
+def test_snooze_is_offered_only_when_it_lands_before_the_start(notice):
+    open_button = {"text": "Open the contest", "url": ROUND.url}
+    snooze = {"text": "🔔 Again in 10 min", "callback_data": "snooze:42:10"}
+    at_start = {"text": "🔔 Remind me at the start", "callback_data": RemindAtStart(contest_id=42).pack()}
+    assert reminder_buttons(timedelta(hours=1), notice=notice) == [snooze, open_button]
+    assert reminder_buttons(timedelta(minutes=10, seconds=1), notice=notice) == [snooze, open_button]
+    assert reminder_buttons(timedelta(minutes=10), notice=notice) == [at_start, open_button]  # the 10-minute reminder
+    assert reminder_buttons(timedelta(minutes=3), notice=notice) == [at_start, open_button]
+    assert reminder_buttons(timedelta(0), notice=notice) == [open_button]  # started: nothing to come back for
+    assert reminder_buttons(-timedelta(minutes=5), notice=notice) == [open_button]
+    assert [b["text"] for b in reminder_buttons(timedelta(minutes=10), "ru", notice)] == [
+        "🔔 Напомнить в момент начала", "Открыть контест"]
 
 
 # the limits

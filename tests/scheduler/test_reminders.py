@@ -84,8 +84,8 @@ async def test_reminder_arrives_within_two_seconds_of_its_due_moment(clocks):
     arrived = now() - timedelta(seconds=lateness)
     assert timedelta(0) <= arrived - due < timedelta(seconds=2), arrived - due
     assert "Codeforces Round 3000 (Div. 2)" in message.text and "in 10 min" in message.text
-    buttons = message.buttons()
-    assert buttons[0]["callback_data"].startswith("snooze:") and buttons[1]["url"] == round_.url
+    buttons = message.buttons()  # a 10-minute snooze would land at the start: "remind me at the start" instead
+    assert buttons[0]["callback_data"] == f"atstart:{round_.id}" and buttons[1]["url"] == round_.url
 
     async def settled() -> bool:
         return await Delivery.filter(status="sent", account__telegram_chats__chat_id=101).count() == 1
@@ -102,7 +102,7 @@ async def test_reminders_due_together_go_out_as_one_message(clocks):
     [message] = await clocks.fake.wait_for(chat_id=102, timeout=10)
     await asyncio.sleep(1)
     assert len(clocks.fake.sent(chat_id=102)) == 1
-    assert "2 contests coming up" in message.text
+    assert "2 contests start soon" in message.text
     assert "Round 3001 (Div. 1)" in message.text and "Round 3002 (Div. 2)" in message.text
     assert await Delivery.filter(status="sent").count() == 2
 
