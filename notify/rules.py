@@ -190,6 +190,12 @@ def same_keyword(one: str, other: str) -> bool:
     return title_key(one) == title_key(other)
 
 
+def on_both_sides(include: Iterable[str], exclude: Iterable[str]) -> list[str]:
+    """The keywords to hide that match like one to show ("div2" hidden, "div. 2" shown): a contradiction."""
+    shown = {title_key(keyword) for keyword in include}
+    return [keyword for keyword in exclude if title_key(keyword) in shown]
+
+
 # duration limits
 
 

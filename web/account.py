@@ -33,6 +33,7 @@ from notify.messages import Locale
 from notify.rules import (
     SettingProblem,
     check_duration_limits,
+    on_both_sides,
     parse_keywords,
     parse_language,
     parse_limit,
@@ -213,10 +214,10 @@ def read_settings(typed: dict[str, Any], known_sites: list[str], spoken: list[st
             values[column] = read()
         except SettingProblem as problem:
             problems[field] = problem.text()
-    both = set(values.get("include_keywords", ())) & set(values.get("exclude_keywords", ()))
+    both = on_both_sides(values.get("include_keywords", ()), values.get("exclude_keywords", ()))
     if both:  # the bot moves a keyword from one side to the other; a form says both at once
         problems["exclude"] = _("“{keyword}” is among the keywords to show and to hide: keep it on one side.").format(
-            keyword=sorted(both)[0])
+            keyword=both[0])
     if not {"min_duration", "max_duration"} & problems.keys():
         try:
             check_duration_limits(values["min_duration"], values["max_duration"])

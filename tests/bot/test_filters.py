@@ -19,6 +19,7 @@ from notify.rules import (
     MinAboveMax,
     TooManyKeywords,
     UnreadableLimit,
+    on_both_sides,
 )
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.updates import GROUP_ID, USER_ID, callback, group_message, private_message
@@ -307,3 +308,9 @@ async def test_the_count_speaks_russian(telegram):
     assert "3 предстоящих контеста" in reply.text
     reply = await telegram.reply_to(private_message("/filter exclude div 2", language_code="ru"))
     assert "⚠️" in reply.text and "/filter clear" in reply.text
+
+
+def test_a_keyword_on_both_sides_is_found_however_it_is_written():
+    """The web's form takes both sides at once (web/account.py refuses a contradiction with this rule)."""
+    assert on_both_sides(("div. 2", "educational"), ("kotlin", "DIV2", "Educational!")) == ["DIV2", "Educational!"]
+    assert on_both_sides(("div. 2",), ("div. 1",)) == []
