@@ -134,7 +134,8 @@ def _zones_by_city() -> dict[str, str]:
 
 def parse_zone(text: str) -> str | None:
     """The canonical name of a zone typed by a person ("europe/minsk" -> "Europe/Minsk", "utc+3" ->
-    "UTC+03:00", "new york" -> "America/New_York", "MSK" -> "Europe/Moscow"), or None when it is not one."""
+    "UTC+03:00", "new york" -> "America/New_York", "MSK" -> "Europe/Moscow"; an old name as today's:
+    "US/Eastern" -> "America/New_York"), or None when it is not one."""
     text = text.strip().translate(_MINUSES)
     if text.upper() in ("UTC", "GMT", "Z"):
         return "UTC"
@@ -145,8 +146,8 @@ def parse_zone(text: str) -> str | None:
             return None
         return f"UTC{sign}{int(hours):02d}:{minutes or '00'}"
     city = _city_key(text)
-    return (ALIASES.get(city) or _zones_by_lower_name().get(re.sub(r"\s+", "_", text.lower()))
-            or _zones_by_city().get(city))
+    named = _zones_by_lower_name().get(re.sub(r"\s+", "_", text.lower()))
+    return ALIASES.get(city) or (_current_name(named) if named else None) or _zones_by_city().get(city)
 
 
 def is_zone_name(name: str) -> bool:

@@ -60,6 +60,11 @@ SUMMER = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
     ("CET", "Europe/Berlin"),
     ("IST", "Asia/Kolkata"),  # India, not Israel or Ireland
     ("  Europe/Moscow ", "Europe/Moscow"),
+    # old names of a zone are stored as today's
+    ("Europe/Kiev", "Europe/Kyiv"),
+    ("US/Eastern", "America/New_York"),
+    ("asia/calcutta", "Asia/Kolkata"),
+    ("Japan", "Asia/Tokyo"),
 ])
 def test_zones_people_type(typed, zone):
     assert parse_zone(typed) == zone
