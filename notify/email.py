@@ -39,13 +39,12 @@ from notify.channel import SENT as DELIVERED
 from notify.channel import Batch, ChannelName, Digest, Outgoing, Reminders, Result, failed
 from notify.formatting import relative
 from notify.i18n import ngettext, speaking
-from notify.ical import DEFAULT_ALARM, contests_calendar
+from notify.ical import DEFAULT_ALARM, calendar_filename, contests_calendar
 from notify.letters import (
     Button,
     Footer,
     Letter,
     Section,
-    calendar_filename,
     card_time,
     contest_card,
     html_of,

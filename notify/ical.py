@@ -13,6 +13,7 @@ a subscribed calendar's alarms are the person's to choose.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,8 @@ FEED_REFRESH = timedelta(hours=1)
 #: when an email's event rings, unless the email says otherwise
 DEFAULT_ALARM = timedelta(minutes=15)
 _END = b"END:VCALENDAR\r\n"
+#: longest name of an email's .ics, without ".ics"
+MOST_FILENAME = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,21 @@ def contests_calendar(contests: Sequence[ContestInfo], now: datetime, *, cancell
             event.add_component(alarm(alarm_before, contest.title))
         events.append(event)
     return Calendar.new(prodid=PRODID, method="PUBLISH", subcomponents=events).to_ical()
+
+
+def calendar_filename(contests: Sequence[ContestInfo]) -> str:
+    """'Codeforces-Round-999-Div-2.ics' for one contest (accents folded, other scripts kept: the email package
+    writes a non-ASCII name as RFC 2231 `filename*`); 'contests.ics' for several or a title with no letters."""
+    if len(contests) != 1:
+        return "contests.ics"
+    folded = "".join(c for c in unicodedata.normalize("NFKD", contests[0].title) if not unicodedata.combining(c))
+    words = "".join(c if c.isalnum() else " " for c in folded).split()
+    name = ""
+    for word in words:
+        if len(name) + len(word) + 1 > MOST_FILENAME:
+            break
+        name = f"{name}-{word}" if name else word
+    return f"{name or (words[0][:MOST_FILENAME] if words else 'contest')}.ics"
 
 
 def event_file(entry: Revised) -> bytes:

@@ -9,7 +9,6 @@ padding on links). The plain text says the same for clients that show no HTML.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cache
@@ -31,8 +30,6 @@ CARD_TIME = "EEE, d MMM, HH:mm"
 CARD_CLOCK = "HH:mm"
 #: a subject's time: "Fri 27 Nov 00:33", then the zone's abbreviation or offset
 SUBJECT_TIME = "EEE d MMM HH:mm"
-#: longest name of an attached .ics, without ".ics"
-MOST_FILENAME = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,21 +142,3 @@ def contest_card(contest: ContestInfo, zone: tzinfo, language: str, now: datetim
                 when=card_time(contest.start, zone, language, pattern), hint=relative(contest.start, now),
                 duration=span(contest.duration) if contest.duration > 0 else "",
                 button=Button(open_label, link) if link else None, was=was, cancelled=cancelled)
-
-
-# the .ics file's name
-
-
-def calendar_filename(contests: list[ContestInfo] | tuple[ContestInfo, ...]) -> str:
-    """'Codeforces-Round-999-Div-2.ics' for one contest (accents folded, other scripts kept: the email package
-    writes a non-ASCII name as RFC 2231 `filename*`); 'contests.ics' for several or a title with no letters."""
-    if len(contests) != 1:
-        return "contests.ics"
-    folded = "".join(c for c in unicodedata.normalize("NFKD", contests[0].title) if not unicodedata.combining(c))
-    words = "".join(c if c.isalnum() else " " for c in folded).split()
-    name = ""
-    for word in words:
-        if len(name) + len(word) + 1 > MOST_FILENAME:
-            break
-        name = f"{name}-{word}" if name else word
-    return f"{name or (words[0][:MOST_FILENAME] if words else 'contest')}.ics"
