@@ -22,8 +22,10 @@ async def site(db) -> AsyncIterator[AccountsSite]:
         yield site
 
 
-async def test_sign_in_with_the_providers_page_change_a_setting_and_sign_out(site, browser):
-    async with opened(browser, site.base + "/login") as page:
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_sign_in_with_the_providers_page_change_a_setting_and_sign_out(site, browser, scheme):
+    """Each page of ours on the way is checked by axe-core as it loads (opened()), in this colour scheme."""
+    async with opened(browser, site.base + "/login", colour_scheme=scheme) as page:
         await page.get_by_role("link", name="Sign in with Example ID").click()
         await page.locator("input[name=login]").fill("ann")
         await page.locator("button[name=decision][value=allow]").click()
@@ -34,7 +36,7 @@ async def test_sign_in_with_the_providers_page_change_a_setting_and_sign_out(sit
         await page.get_by_label("Reminders before the start").fill("1d 30m")
         await page.get_by_role("button", name="Save", exact=True).click()
         await expect(page.get_by_role("status")).to_contain_text("Saved")
-        await screenshot(page, "account-saved")
+        await screenshot(page, f"account-saved-{scheme}")
         await page.get_by_label("Reminders before the start").fill("99x")
         await page.get_by_role("button", name="Save", exact=True).click()
         await expect(page.locator("#reminders-problem")).to_contain_text("99x")
