@@ -113,8 +113,6 @@ UNCOUNTED = {
     "/remind off turns reminders off.",
     "{count} of {total} sites match.",  # rendered by the page's script, which has no plural rules
     "{sites}, … ({count} in all)",
-    "Contests in the next 24 hours: {count}",
-    "Contests in the next 7 days: {count}",
     "🔔 Again in {minutes} min",  # «мин» (an abbreviation) reads the same for every count
     "I will remind you again in {minutes} min.",
     "{n} d", "{n} h", "{n} min",  # units of span(): «1д 2ч 10м»

@@ -175,7 +175,7 @@ async def test_settings_in_russian(telegram):
     await telegram.reply_to(private_message("/language ru"))
     reply = await telegram.reply_to(private_message("/settings"))
     for line in ("<b>Настройки этого чата</b>", "Сайты: Codeforces", "Язык: Русский", "Длительность: любая",
-                 "Напоминания включены", "Почта: не указана", "Discord: выключен", "Дайджест: выключен",
+                 "Напоминания включены", "Почта: не указана", "Discord: выключен", "Сводка: выключена",
                  "Ссылка на календарь: ещё не создана"):
         assert line in reply.text
     assert [b["text"] for b in reply.buttons()][:5] == ["Сайты", "Напоминания", "Фильтры", "Часовой пояс", "Язык"]
