@@ -105,7 +105,7 @@ def parse_query(query: MultiMapping[str], zone_cookie: str | None, known_sites: 
     max_hours = parse_hours(query.get("max_hours", ""), problems)
     zone_text = query.get("tz", "")
     zone_name, in_url = choose_zone(zone_text, zone_cookie)
-    refused = zone_text.strip()[:MAX_ZONE_TEXT] if zone_text.strip() and not in_url else ""
+    refused = zone_text[:MAX_ZONE_TEXT] if zone_text.strip() and not in_url else ""
     return CalendarQuery(view, day, sites, keyword, min_hours, max_hours, zone_name, in_url, tuple(problems), refused)
 
 

@@ -356,3 +356,6 @@ async def test_every_view_in_light_and_dark(site, browser, scheme):
                 await page.get_by_role("link", name=view, exact=True).click()
             await expect(page.locator(f"#calendar.{view.lower()}")).to_be_visible()
             await screenshot(page, f"calendar-{view.lower()}-{scheme}")
+            await page.locator("#calendar details.add summary").first.click()  # a menu open, checked as well
+            await expect(page.locator("#calendar details.add[open] a").first).to_be_visible()
+            assert await accessibility_violations(page) == []

@@ -120,6 +120,10 @@ async def test_a_contest_of_three_days_is_on_each_of_its_days_in_the_viewers_zon
         assert [item.css_first(".continuation").text(strip=True) for item in items[1:]] == ["continued"] * 2
         assert "until Thu 13 Mar, 21:00" in items[1].text()
         assert [len(item.css("details.add")) for item in items] == [1, 0, 0]  # one menu per contest
+    russian = await page(client, "/?view=week&date=2031-03-12&lang=ru")
+    continued = russian.css('[data-contest="codeforces:Three-Day-Cup"] .when')[1]
+    assert " ".join(continued.text().split()) == "продолжается до чт 13 мар., 21:00"
+    client.session.cookie_jar.clear()
     tokyo = await page(client, "/?view=week&date=2031-03-12&tz=Asia/Tokyo")  # 18:00 on the 11th to 06:00 on the 14th
     assert entries_of(tokyo, "Three Day Cup") == {**expected, "2031-03-14": "continued"}
     assert entries_of(tokyo, "Midnight Round") == {"2031-03-13": "start"}
