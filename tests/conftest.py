@@ -142,7 +142,11 @@ async def redis_url() -> AsyncIterator[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that use the database are marked `db`, so `-m db` selects the per-backend suite."""
+    """Tests that use the database are marked `db`, so `-m db` selects the per-backend suite. The `stack` tests
+    share one running stack (its port, database and Redis): under pytest-xdist's `--dist loadgroup` they all go to
+    one worker, in their order."""
     for item in items:
         if {"db", "db_url"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+        if item.get_closest_marker("stack"):
+            item.add_marker(pytest.mark.xdist_group("stack"))
