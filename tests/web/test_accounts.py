@@ -314,7 +314,7 @@ async def test_the_settings_form_saves_what_the_bot_then_shows(site):
     assert (me["include"], me["exclude"], me["min_duration"], me["max_duration"]) == (
         ["div. 2", "educational"], ["kotlin"], 1800, 18000)
     shown = await site.bot_reply(private_message("/settings", user_id=CHAT), CHAT)
-    assert "Europe/Berlin" in shown and "AtCoder" in shown
+    assert "Часовой пояс: Берлин (UTC+" in shown and "AtCoder" in shown
 
 
 @pytest.mark.parametrize(("field", "value", "command"), [
