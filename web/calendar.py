@@ -1,6 +1,7 @@
 """The calendar page's rules as plain functions: what a query string asks for (view, day, filters, zone),
-which stretch of time a view covers in the viewer's zone, the days of a month or week grid, and the links
-that keep a view's filters (so a view can be shared by its address)."""
+which stretch of time a view covers in the viewer's zone, the days of a month or week grid and the contests on
+each day they run, the sites' colours, and the links that keep a view's filters (so a view can be shared by its
+address)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The calendar at `/`: upcoming contests as a list (the next 4 weeks, running ones first), a month or a
-week, filtered by site, keyword and duration, in the viewer's time zone and language.
+week (a contest on every day it runs there), filtered by site, keyword and duration, in the viewer's time zone and
+language; each site in its colour, named in a legend.
 
 Pages are rendered here (Jinja, autoescaped) and work without JavaScript; web/static/calendar.js adds the
 browser's zone and live updates, re-fetching the same address with `partial=1` for just the calendar part.
@@ -194,7 +195,7 @@ async def calendar_context(query: CalendarQuery, catalog: list[ListedSite], lang
                       colours.get(contest.site_id, colour_of(contest.site_id)), query.zone, now)
                 for contest in await contests_of(query, begin, end, now)]
     return {
-        "query": query, "View": View, "day": day, "today": today, "language": language, "sites": sites,
+        "query": query, "View": View, "day": day, "today": today, "language": language,
         "contests": contests, "legend": legend(contests),
         "zone_name": query.zone_name or "UTC", "zone_chosen": query.zone_name is not None,
         "previous": shift(query.view, day, -1), "next": shift(query.view, day, 1), **formatters(language),
