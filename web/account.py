@@ -101,6 +101,15 @@ async def flash(request: web.Request, message: str, **values: str) -> None:
     (await get_session(request))[FLASH] = [message, values]
 
 
+async def flash_digest_saved(request: web.Request, schedule: DigestSchedule) -> None:
+    """When the digest now comes, in words of the page's language (not the command's "weekly thu 19:45")."""
+    if schedule.weekday is None:
+        await flash(request, N_("Saved: the digest comes every day at {time}."), time=schedule.time)
+        return
+    await flash(request, N_("Saved: the digest comes every week on {weekday} at {time}."), time=schedule.time,
+                weekday=day_name(schedule.weekday, page_language_of(request)))
+
+
 async def taken_flash(request: web.Request) -> tuple[str, dict[str, str]] | None:
     session = await get_session(request)
     kept = session.pop(FLASH, None)
@@ -289,7 +298,7 @@ async def save_digest(request: web.Request) -> web.Response:
         await flash(request, N_("Digest off: no more digest emails. Reminders are unchanged."))
     else:
         await EmailAddress.filter(account_id=account.id).update(digest_unsubscribed=False)
-        await flash(request, N_("Saved: the digest comes {when}."), when=str(setting))
+        await flash_digest_saved(request, setting)
     raise web.HTTPSeeOther("/account#digest")
 
 

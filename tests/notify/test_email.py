@@ -243,7 +243,7 @@ async def test_a_russian_account_gets_russian_in_its_own_zone(inbox, i18n):
         duration = span(ROUND.duration)
     assert got["Subject"] == f"Начнётся {soon}: Codeforces Round 1000 <Div. 2> & friends"
     text, html, _attachments = parts(got)
-    assert text.startswith("Напоминание о контесте\n\nВремя указано по поясу Москва (UTC+3).")
+    assert text.startswith("Напоминание о контесте\n\nЧасовой пояс: Москва (UTC+3).")
     assert f"пн, 1 июл., 20:05 ({soon})" in text and f"Длительность: {duration}" in text
     assert "Отписаться" in html and "Открыть контест" in html
     assert got["Content-Language"] == "ru" and '<html lang="ru"' in html

@@ -52,7 +52,7 @@ async def test_the_digest_form_saves_what_the_bot_would_and_refuses_what_it_woul
                                   digest_unsubscribed=True)
         page = await browser.post("/account/digest", data={"csrf": await csrf_of(browser), "frequency": "weekly",
                                                             "weekday": "thu", "time": "19:45"})
-        assert page.status == 200 and "weekly thu 19:45" in await page.text()
+        assert page.status == 200 and "Saved: the digest comes every week on Thursday at 19:45." in await page.text()
         stored = await Account.get(id=account.id)
         assert (stored.digest, stored.digest_weekday, stored.digest_minute) == ("weekly", 3, 19 * 60 + 45)
         assert not (await EmailAddress.get(address="ada@example.org")).digest_unsubscribed
