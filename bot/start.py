@@ -4,7 +4,6 @@ reminders: each opens that screen), and resumes reminders (keeping a deep-link p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from html import escape
 
 from aiogram import Router
@@ -14,12 +13,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.permissions import admins_only
 from bot.screens import OpenSection
+from bot.timezone import shown_zone
 from models.account import Account, TelegramChat
 from models.catalog import ListedSite, listed_sites
 from models.selection import POPULAR_SITES
 from notify.formatting import span
 from notify.i18n import language_name, ngettext
-from notify.zones import zone_display
 
 #: the summary names at most this many sites, then says how many more
 SHOWN_SITES = 8
@@ -45,7 +44,7 @@ async def settings_summary(account: Account) -> str:
     return "\n".join((
         _("Sites: {sites}").format(sites=sites_summary(await listed_sites(), sites)),
         _("Reminders: {offsets} before the start").format(offsets=offsets) if offsets else _("Reminders: off"),
-        _("Time zone: {zone}").format(zone=escape(zone_display(account.timezone, account.language, datetime.now(UTC)))),
+        _("Time zone: {zone}").format(zone=shown_zone(account)),
         _("Language: {language}").format(language=language_name(account.language)),
     ))
 
