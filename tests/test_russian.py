@@ -136,6 +136,21 @@ def test_russian_quotes_are_guillemets():
     assert not wrong, f"Russian quotes are «»: {wrong}"
 
 
+def test_every_opening_guillemet_is_closed():
+    """« alone reads as a quote that never ends (an arrow is ←)."""
+    unpaired = [form for message in russian_entries() for form in forms(message) if not guillemets_pair(form)]
+    assert not unpaired, unpaired
+
+
+def guillemets_pair(text: str) -> bool:
+    depth = 0
+    for mark in re.findall("[«»]", text):
+        depth += 1 if mark == "«" else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def test_one_word_for_a_contest():
     every = " ".join(form for message in russian_entries() for form in forms(message)).lower()
     assert "контест" in every

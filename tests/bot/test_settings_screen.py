@@ -182,4 +182,4 @@ async def test_settings_in_russian(telegram):
     assert not any(b["text"] in LABELS for b in reply.buttons() if b["text"] != "Discord"), "an untranslated button"
     screen = await press(telegram, reply, OpenSection(section="digest").pack(), reply.result["message_id"],
                          language_code="ru")
-    assert screen.buttons()[-1]["text"] == "« Назад"
+    assert screen.buttons()[-1]["text"] == "← Назад"
