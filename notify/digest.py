@@ -36,7 +36,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from notify.email import Mailbox, _render, card_labels, times_note
+from notify.email import Mailbox, card_labels, message_of, times_note
 from notify.formatting import day_name
 from notify.i18n import N_, languages, ngettext, speaking
 from notify.ical import contests_calendar
@@ -370,5 +370,5 @@ def digest_email(i18n: I18n, locale: Locale, to: Mailbox, contests: Sequence[Con
                         _("Unsubscribe"), digest_unsubscribe_link(base_url, to.token))
         letter = Letter(language, subject.format(n=count), heading, intro=(times_note(zone, language, now),),
                         sections=_days(contests, zone, language, now), footer=footer, labels=card_labels())
-        return _render(letter, to, from_address=from_address, now=now, calendar=contests_calendar(contests, now),
-                       calendar_name="contests.ics")
+        return message_of(letter, to, from_address=from_address, now=now, calendar=contests_calendar(contests, now),
+                          calendar_name="contests.ics")

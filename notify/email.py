@@ -59,6 +59,7 @@ log = logging.getLogger("contestbell.email")
 VERIFY_PATH = "/email/verify/{token}"
 #: how long a verification link works after its email went out
 VERIFY_LINK_LIFETIME = timedelta(hours=48)
+LINK_HOURS = int(VERIFY_LINK_LIFETIME.total_seconds() // 3600)
 UNSUBSCRIBE_PATH = "/email/unsubscribe/{token}"
 ONE_CLICK = "List-Unsubscribe=One-Click"
 #: RFC 5322: a line, without its CRLF, never longer than this
@@ -187,9 +188,9 @@ def card_labels() -> dict[str, str]:
     return {"duration": _("Duration: {duration}"), "was": _("Was:"), "cancelled": _("Cancelled")}
 
 
-def subscription_footer(unsubscribe: str, *lines: str) -> Footer:
-    return Footer((*lines, _("You get this email because you asked contestbell for contest reminders.")),
-                  _("Unsubscribe"), unsubscribe)
+def subscription_footer(unsubscribe: str) -> Footer:
+    return Footer((_("You get this email because you asked contestbell for contest reminders."),), _("Unsubscribe"),
+                  unsubscribe)
 
 
 def times_note(zone: tzinfo, language: str, now: datetime) -> str:
@@ -197,8 +198,8 @@ def times_note(zone: tzinfo, language: str, now: datetime) -> str:
     return _("Times are in {zone}.").format(zone=zone_display(zone, language, now))
 
 
-def _render(letter: Letter, to: Mailbox | PendingMailbox, *, from_address: str, now: datetime,
-            calendar: bytes | None = None, calendar_name: str = "contest.ics") -> EmailMessage:
+def message_of(letter: Letter, to: Mailbox | PendingMailbox, *, from_address: str, now: datetime,
+               calendar: bytes | None = None, calendar_name: str = "contest.ics") -> EmailMessage:
     """The message: plain text and HTML of `letter`, the .ics when given. A letter with a footer is a
     subscription: its unsubscribe link becomes the one-click headers too (RFC 8058)."""
     message = EmailMessage(policy=_POLICY)
@@ -259,9 +260,9 @@ def reminder_email(i18n: I18n, locale: Locale, to: Mailbox, reminders: Sequence[
                         sections=(Section(tuple(contest_card(c, zone, language, now, open_label) for c in contests)),),
                         outro=tuple(late), footer=subscription_footer(_mailing_link(to, base_url)),
                         labels=card_labels())
-        return _render(letter, to, from_address=from_address, now=now,
-                       calendar=contests_calendar(contests, now, alarm_before=_alarm_before(reminders)),
-                       calendar_name=calendar_filename(contests))
+        return message_of(letter, to, from_address=from_address, now=now,
+                          calendar=contests_calendar(contests, now, alarm_before=_alarm_before(reminders)),
+                          calendar_name=calendar_filename(contests))
 
 
 def notice_email(i18n: I18n, locale: Locale, to: Mailbox, notice: Notice, *, from_address: str,
@@ -285,9 +286,9 @@ def notice_email(i18n: I18n, locale: Locale, to: Mailbox, notice: Notice, *, fro
         letter = Letter(language, subject, heading, intro=(" ".join(intro.split()), times_note(zone, language, now)),
                         sections=(Section((card,)),), footer=subscription_footer(_mailing_link(to, base_url)),
                         labels=card_labels())
-        return _render(letter, to, from_address=from_address, now=now,
-                       calendar=contests_calendar([contest], now, cancelled=cancelled),
-                       calendar_name=calendar_filename([contest]))
+        return message_of(letter, to, from_address=from_address, now=now,
+                          calendar=contests_calendar([contest], now, cancelled=cancelled),
+                          calendar_name=calendar_filename([contest]))
 
 
 def verification_email(i18n: I18n, to: PendingMailbox, language: str, *, from_address: str, base_url: str,
@@ -302,11 +303,12 @@ def verification_email(i18n: I18n, to: PendingMailbox, language: str, *, from_ad
         letter = Letter(language, _("Confirm your email for contest reminders"), _("Confirm your email"), intro=(
             _("Someone, hopefully you, asked contestbell to send contest reminders to {address}.").format(
                 address=to.address),
-            _("Open the link below to confirm. It works for 48 hours."),
+            ngettext("Open the link below to confirm. It works for {n} hour.",
+                     "Open the link below to confirm. It works for {n} hours.", LINK_HOURS).format(n=LINK_HOURS),
         ), button=Button(_("Confirm this address"), link),
             button_fallback=_("The button does not work? Open this link: {link}").format(link=link),
             outro=(_("If it was not you, ignore this email: nothing will be sent until the address is confirmed."),))
-        return _render(letter, to, from_address=from_address, now=now)
+        return message_of(letter, to, from_address=from_address, now=now)
 
 
 # sending

@@ -134,7 +134,7 @@ async def answer_verification_link(request: web.Request, *, confirm: bool) -> we
 
 async def way_back(request: web.Request) -> str:
     """A link back to the bot (https://t.me/<its name>), or to the site while the bot's name is unknown."""
-    telegram = request.app[SIGN_IN].telegram if SIGN_IN in request.app else None
+    telegram = request.app[SIGN_IN].telegram
     name = await telegram.username() if telegram is not None else None
     if name is not None and BOT_USERNAME.fullmatch(name):
         return link_to(f"https://t.me/{name}", _("Back to the bot"))
