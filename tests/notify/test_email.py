@@ -323,6 +323,18 @@ async def test_a_subject_with_non_ascii_is_encoded_and_reads_back(inbox, i18n):
     assert subjects[1] == f"Перенесён: {ROUND.title} → пн 1 июл. 20:05 MSK"
 
 
+@pytest.mark.parametrize(("zone", "shown"), [
+    ("Europe/Berlin", "Mon 1 Jul 19:05 CEST"), ("Europe/Minsk", "Mon 1 Jul 20:05 UTC+3"),
+    ("America/New_York", "Mon 1 Jul 13:05 EDT"), ("UTC", "Mon 1 Jul 17:05 UTC"),
+    ("UTC-04:30", "Mon 1 Jul 12:35 UTC−4:30"),
+])
+def test_a_moved_subject_names_the_zone_by_its_letters_or_its_offset(i18n, zone, shown):
+    """Letters where the zone database has them (CEST, EDT); where it has only digits ("+03"), the UTC offset."""
+    letter = notice_email(i18n, Locale("en", zone), To(), Notice("moved", ROUND, START - timedelta(hours=1)),
+                          from_address=FROM, base_url=BASE_URL, now=START - timedelta(days=1))
+    assert letter["Subject"] == f"Moved: {ROUND.title} → {shown}"
+
+
 @pytest.mark.parametrize(("title", "filename"), [
     ("Codeforces Round 999 (Div. 2)", "Codeforces-Round-999-Div-2.ics"),
     ("École d'été — Round #3", "Ecole-d-ete-Round-3.ics"),
