@@ -2,8 +2,8 @@
 
 Typed: IANA names ("Europe/Minsk", any case), a city in any language the bot speaks ("minsk", "new york",
 "Москва", "токио"), a common abbreviation ("MSK", "EST") or a fixed offset from UTC ("UTC+3", "GMT-5",
-"UTC-04:30", from UTC-14 to UTC+14). Shown: the city in the person's language and the offset in force,
-"Moscow (UTC+3)", "Москва (UTC+3)", "Kolkata (UTC+5:30)"; "UTC" alone.
+"UTC-04:30", from UTC-14 to UTC+14; "MSK+4" as Russians count). Shown: the city in the person's language
+and the offset in force, "Moscow (UTC+3)", "Москва (UTC+3)", "Kolkata (UTC+5:30)"; "UTC" alone.
 
 Abbreviations name the region people mean by them, daylight saving time included: EST/EDT -> New York (not
 the fixed UTC-5 zone "EST" of the database), PST/PDT -> Los Angeles, CET/CEST -> Berlin. Ambiguous ones take
@@ -24,6 +24,9 @@ from babel.core import get_global
 from notify.i18n import spoken_languages
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+#: Russia counts its zones from Moscow's: "MSK+4" is UTC+7 (Moscow is UTC+3, with no daylight saving)
+_MOSCOW_OFFSET = re.compile(r"^(?:MSK|МСК)\s*([+-])\s*(\d{1,2})$", re.IGNORECASE)
+MOSCOW_HOURS = 3
 #: the stored form of a fixed offset, as `parse_zone` writes it
 _STORED_OFFSET = re.compile(r"^UTC[+-](\d{2}):(\d{2})$")
 #: minus signs and dashes people paste instead of "-"
@@ -139,6 +142,10 @@ def parse_zone(text: str) -> str | None:
     text = text.strip().translate(_MINUSES)
     if text.upper() in ("UTC", "GMT", "Z"):
         return "UTC"
+    from_moscow = _MOSCOW_OFFSET.match(text)
+    if from_moscow:
+        sign, hours = from_moscow.groups()
+        return parse_zone(f"UTC{MOSCOW_HOURS + int(hours) * (-1 if sign == '-' else 1):+d}")
     match = _OFFSET.match(text)
     if match:
         sign, hours, minutes = match.groups()

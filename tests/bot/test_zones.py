@@ -60,6 +60,9 @@ SUMMER = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
     ("CET", "Europe/Berlin"),
     ("IST", "Asia/Kolkata"),  # India, not Israel or Ireland
     ("  Europe/Moscow ", "Europe/Moscow"),
+    ("МСК+4", "UTC+07:00"),  # offsets from Moscow time, as Russians count
+    ("msk-1", "UTC+02:00"),
+    ("MSK + 9", "UTC+12:00"),
     # old names of a zone are stored as today's
     ("Europe/Kiev", "Europe/Kyiv"),
     ("US/Eastern", "America/New_York"),
@@ -73,7 +76,7 @@ def test_zones_people_type(typed, zone):
 @pytest.mark.parametrize("typed", [
     "", "   ", "Mars/Phobos", "UTC+15", "UTC-15", "UTC+14:30", "UTC+3:75", "UTC+3:5", "UTC+1:2:3", "UTC3",
     "localtime", "Factory", "Europe/", "eastern",  # eastern names two zones: US/ and Canada/Eastern
-    "Мордор", "EST;", "<b>Berlin</b>",
+    "Мордор", "EST;", "<b>Berlin</b>", "MSK+12", "MSK+",
     "../../etc/passwd", "Europe/Minsk; DROP TABLE account",
 ])
 def test_what_is_not_a_zone(typed):
