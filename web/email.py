@@ -43,8 +43,11 @@ HEADERS = {
     "X-Robots-Tag": "noindex",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
-STYLE = ("body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}"
-         "button{font-size:1rem;padding:.5rem 1.25rem}")
+STYLE = (":root{color-scheme:light dark}"
+         "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}"
+         "button{font-size:1rem;padding:.5rem 1.25rem}"
+         ".next{display:inline-block;padding:.6rem 1.4rem;border-radius:.5rem;background:#1d4ed8;color:#fff;"
+         "font-weight:600;text-decoration:none}")
 #: what Telegram allows in a bot's username (it ends in "bot"); anything else never becomes a link
 BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 #: how long a stopping web process waits for the chats still being told of a confirmation (seconds)
@@ -142,7 +145,8 @@ async def way_back(request: web.Request) -> str:
 
 
 def link_to(url: str, label: str) -> str:
-    return f'<a href="{escape(url, quote=True)}">{escape(label)}</a>'
+    """A link that looks like a button: what to do next."""
+    return f'<a class="next" href="{escape(url, quote=True)}">{escape(label)}</a>'
 
 
 def tell_in_background(app: web.Application, account_id: int, address: str, language: str) -> None:
