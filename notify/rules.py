@@ -58,8 +58,8 @@ def shortened(typed: str) -> str:
 
 
 def quoted_names(names: Sequence[str]) -> str:
-    """'“topcoder”, “kattis”' (the first few, each shortened)."""
-    shown = ", ".join(f"“{shortened(name)}”" for name in names[:SHOWN_NAMES])
+    """'“topcoder”, “kattis”' (the first few, each shortened), in the language's quotes («» in Russian)."""
+    shown = ", ".join(_("“{keyword}”").format(keyword=shortened(name)) for name in names[:SHOWN_NAMES])
     return shown + (", …" if len(names) > SHOWN_NAMES else "")
 
 

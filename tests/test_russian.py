@@ -18,6 +18,7 @@ from notify.formatting import relative, span
 from notify.i18n import LOCALES, make_i18n, ngettext, speaking
 from notify.messages import ContestInfo, Locale, Reminder
 from notify.render import reminder_text
+from notify.rules import UnknownSites
 
 REPO = Path(__file__).resolve().parents[1]
 RUSSIAN = LOCALES / "ru" / "LC_MESSAGES" / "messages.po"
@@ -186,3 +187,9 @@ def test_russian_distances_read_naturally():
     assert russian(lambda: relative(now + timedelta(seconds=20), now)) == "сейчас"
     with speaking(I18N, "en"):
         assert relative(now + timedelta(hours=3, minutes=20), now) == "in 3 h 20 min"
+
+
+def test_a_refused_name_is_quoted_the_russian_way():
+    with speaking(I18N, "ru"):
+        text = UnknownSites(["topcoder", "kattis"], ["codeforces", "atcoder"]).text()
+    assert text.startswith("Такого сайта нет: «topcoder», «kattis».")
