@@ -367,7 +367,7 @@ def digest_email(i18n: I18n, locale: Locale, to: Mailbox, contests: Sequence[Con
             heading = _("Daily contest digest, {date}").format(date=local_due)
             when = _("This digest comes every day at {time}.").format(time=schedule.time)
         footer = Footer((when, _("Email reminders are separate: the link below stops only the digests.")),
-                        _("Unsubscribe"), digest_unsubscribe_link(base_url, to.token))
+                        _("Stop digests"), digest_unsubscribe_link(base_url, to.token))
         letter = Letter(language, subject.format(n=count), heading, intro=(times_note(zone, language, now),),
                         sections=_days(contests, zone, language, now), footer=footer, labels=card_labels())
         return message_of(letter, to, from_address=from_address, now=now, calendar=contests_calendar(contests, now),

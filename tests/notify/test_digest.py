@@ -378,7 +378,7 @@ def test_a_daily_digest_lists_contests_by_local_day(i18n):
     assert 'href="https://codeforces.com/contest/2100"' in html
     assert "This digest comes every day at 08:00." in text
     assert "the link below stops only the digests" in text
-    assert f"Unsubscribe: {BASE_URL}/email/digest-unsubscribe/{TOKEN}" in text
+    assert f"Stop digests: {BASE_URL}/email/digest-unsubscribe/{TOKEN}" in text
     assert f'href="{BASE_URL}/email/digest-unsubscribe/{TOKEN}"' in html
     assert "/email/unsubscribe/" not in text + html
 
