@@ -30,7 +30,7 @@ from models.account import EmailAddress, TelegramChat
 from notify.digest import DIGEST_UNSUBSCRIBE_PATH
 from notify.email import ONE_CLICK, UNSUBSCRIBE_PATH, VERIFY_LINK_LIFETIME, VERIFY_PATH
 from notify.i18n import speaking
-from notify.telegram import TelegramSender
+from notify.telegram import Outcome, TelegramSender
 from web.keys import I18N, PUBLIC_URL
 from web.language import browser_language
 from web.signin import SIGN_IN
@@ -168,7 +168,7 @@ async def tell_confirmed(telegram: TelegramSender, i18n: I18n, account_id: int, 
         chats = await TelegramChat.filter(account_id=account_id, active=True).values_list("chat_id", flat=True)
         for chat_id in chats:
             result = await telegram.send(chat_id, text)
-            if not result.sent:
+            if result.outcome is Outcome.FAILED:  # a chat that blocked the bot is the sender's to log (and forget)
                 log.warning("could not tell chat %s that its email address is confirmed: %s", chat_id, result.error,
                             extra={"chat_id": chat_id})
     except Exception as error:  # the database or the rate limiter (Redis): the confirmation stands
