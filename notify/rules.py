@@ -38,14 +38,15 @@ from notify.zones import parse_zone
 
 #: the words that turn reminders, or one duration limit, off
 OFF_WORDS = frozenset({"off", "none"})
-UNITS = {"m": MINUTE, "h": HOUR, "d": DAY}
+#: the units of a typed length, in Latin and as the Russian texts write them ("1д 2ч 10м")
+UNITS = {"m": MINUTE, "h": HOUR, "d": DAY, "м": MINUTE, "ч": HOUR, "д": DAY}
 #: a message quotes at most this many characters of a typed value, and at most this many unknown names
 SHOWN_LENGTH = 64
 SHOWN_NAMES = 10
 
 # at most 12 digits a number: longer ones are unreadable (and int() refuses numbers of thousands of digits)
-_DURATION = re.compile(r"(?:\d{1,12}[mhd])+", re.IGNORECASE)
-_PART = re.compile(r"(\d+)([mhd])", re.IGNORECASE)
+_DURATION = re.compile(r"(?:\d{1,12}[mhdмчд])+", re.IGNORECASE)
+_PART = re.compile(r"(\d+)([mhdмчд])", re.IGNORECASE)
 #: between reminder times, and between site names
 _WORD_SEPARATORS = re.compile(r"[\s,;]+")
 #: between the keywords of a form field (a keyword itself may hold spaces)
@@ -101,7 +102,8 @@ class TooManyReminders(SettingProblem):
 
 
 def duration_in_seconds(token: str) -> int | None:
-    """Seconds in a length written with m, h and d units ("10m", "3h", "1d", "1h30m"); None when it is not one."""
+    """Seconds in a length written with m, h and d units ("10m", "3h", "1d", "1h30m", or "1ч30м"); None when it is
+    not one."""
     if not _DURATION.fullmatch(token):
         return None
     return sum(int(amount) * UNITS[unit.lower()] for amount, unit in _PART.findall(token))

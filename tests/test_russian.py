@@ -18,7 +18,7 @@ from notify.formatting import relative, span
 from notify.i18n import LOCALES, make_i18n, ngettext, speaking
 from notify.messages import ContestInfo, Locale, Reminder
 from notify.render import reminder_text
-from notify.rules import UnknownSites
+from notify.rules import UnknownSites, duration_in_seconds, parse_offsets
 
 REPO = Path(__file__).resolve().parents[1]
 RUSSIAN = LOCALES / "ru" / "LC_MESSAGES" / "messages.po"
@@ -193,3 +193,10 @@ def test_a_refused_name_is_quoted_the_russian_way():
     with speaking(I18N, "ru"):
         text = UnknownSites(["topcoder", "kattis"], ["codeforces", "atcoder"]).text()
     assert text.startswith("Такого сайта нет: «topcoder», «kattis».")
+
+
+def test_a_russian_types_lengths_as_the_bot_writes_them():
+    """The bot shows «1д 1ч 10м»: typed back, it is read as 1d 1h 10m."""
+    assert parse_offsets("1д 1ч 10м") == parse_offsets("1d 1h 10m") == [86400, 3600, 600]
+    assert duration_in_seconds("2Ч30м") == duration_in_seconds("2h30m") == 9000
+    assert duration_in_seconds("5ж") is None

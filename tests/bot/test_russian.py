@@ -22,7 +22,7 @@ from notify.telegram import TelegramChannel, TelegramSender
 from tests.bot.updates import USER_ID, callback, private_message
 
 COMMANDS = ["/settings", "/help", "/upcoming", "/sites", "/remind", "/filter", "/timezone", "/language", "/email",
-            "/digest", "/discord", "/calendar", "/remind 1d 1h 10m", "/filter max 5h", "/timezone Mars/Phobos",
+            "/digest", "/discord", "/calendar", "/remind 1д 1ч 10м", "/filter max 5ч", "/timezone Mars/Phobos",
             "/email not-an-address", "/digest weekly mon 18:30", "/frobnicate", "hello there"]
 #: Latin words a Russian text may hold: names of things, and what one types after a command
 KEPT = {
@@ -87,6 +87,8 @@ async def test_every_screen_of_a_russian_chat_is_russian(telegram):
         if words or not RUSSIAN.search(call.text):
             problems[name] = sorted(words)
     assert not problems, "\n".join(f"{name}: {words}" for name, words in problems.items())
+    assert shown["/remind 1д 1ч 10м"].text.startswith("Напоминания: за 1д, 1ч, 10м до начала")
+    assert "Длительность: не больше 5ч" in shown["/filter max 5ч"].text
 
 
 async def test_a_reminder_and_a_notice_in_russian(telegram):

@@ -304,7 +304,7 @@ def test_what_was_typed_is_quoted_plain_and_short():
 
 
 def test_russian():
-    assert rendered(UnreadableTime("5x"), "ru") == "Не понимаю «5x»: пишите время так: 10m, 3h, 1d или 1h30m."
+    assert rendered(UnreadableTime("5x"), "ru") == "Не понимаю «5x»: пишите время так: 10м, 3ч, 1д или 1ч30м."
     assert rendered(UnknownZone("Mars/Olympus"), "ru") == (
         "Неизвестный часовой пояс: Mars/Olympus. Укажите название вроде Europe/Moscow или смещение вроде UTC+3.")
     assert rendered(UnknownLanguage("klingon", SPOKEN), "ru") == (
