@@ -32,10 +32,10 @@ from notify.rules import (
     SettingProblem,
     TooManyKeywords,
     check_duration_limits,
-    normalised_keyword,
     parse_keywords,
     parse_limit,
     same_keyword,
+    shortened,
 )
 
 SIDES = ("include", "exclude")
@@ -66,7 +66,7 @@ class NotAFilterCommand(SettingProblem):
 
 class NotAKeyword(SettingProblem):
     def text(self) -> str:
-        return _("“{keyword}” is not one of your keywords.").format(keyword=self.typed)
+        return _("“{keyword}” is not one of your keywords.").format(keyword=shortened(self.typed))
 
 
 def change_filters(filters: Filters, args: str) -> Filters:
@@ -76,8 +76,8 @@ def change_filters(filters: Filters, args: str) -> Filters:
     rest = words[1] if len(words) > 1 else ""
     if action in SIDES and (keywords := parse_keywords(rest)):
         return with_keywords(filters, action, keywords)
-    if action == "remove" and (typed := typed_keywords(rest)):
-        return without_keywords(filters, typed)
+    if action == "remove" and (named := parse_keywords(rest)):
+        return without_keywords(filters, named)
     if action in ("min", "max") and rest:
         return with_limit(filters, action, rest)
     if action == "clear" and not rest.strip():
@@ -104,19 +104,14 @@ def with_keyword(filters: Filters, side: str, keyword: str) -> Filters:
     return replace(filters, **{side: (*kept, keyword), other: others})
 
 
-def typed_keywords(text: str) -> list[str]:
-    """The comma-separated keywords of `/filter remove`, as typed (not checked: a kept one is named)."""
-    return [normalised_keyword(item) for item in text.split(",") if item.strip()]
-
-
-def without_keywords(filters: Filters, typed: list[str]) -> Filters:
+def without_keywords(filters: Filters, named: tuple[str, ...]) -> Filters:
     """The filters without the named keywords (each matched loosely, as titles are); NotAKeyword for the first
     one that names none of them."""
-    for keyword in typed:
+    for keyword in named:
         if not any(same_keyword(keyword, k) for k in filters.include + filters.exclude):
             raise NotAKeyword(keyword)
-    return replace(filters, include=tuple(k for k in filters.include if not any(same_keyword(k, t) for t in typed)),
-                   exclude=tuple(k for k in filters.exclude if not any(same_keyword(k, t) for t in typed)))
+    return replace(filters, include=tuple(k for k in filters.include if not any(same_keyword(k, n) for n in named)),
+                   exclude=tuple(k for k in filters.exclude if not any(same_keyword(k, n) for n in named)))
 
 
 def with_limit(filters: Filters, which: str, text: str) -> Filters:
@@ -139,7 +134,6 @@ def usage() -> str:
 
 def quoted(keywords: tuple[str, ...]) -> str:
     return ", ".join(_("“{keyword}”").format(keyword=escape(keyword)) for keyword in keywords)
-
 
 
 def durations_text(filters: Filters) -> str:
