@@ -10,17 +10,27 @@ from aiogram.utils.i18n import gettext as _
 
 from models.catalog import site_name
 from models.contest import Contest
-from notify.formatting import local_time, relative, span
+from notify.events import Event
+from notify.formatting import relative, span, wall_time
 
-__all__ = ["contest_text", "site_name"]
+__all__ = ["event_text", "site_name"]
 
 
-def contest_text(contest: Contest, zone: tzinfo, language: str, now: datetime) -> str:
-    """One contest as HTML: title, site, start in the chat's zone with how far it is, duration, link."""
+def links_text(event: Event[Contest]) -> str:
+    """ "open" for one contest; a link per division for a round: "Div. 1 · Div. 2"."""
+    names = event.division_names() or [_("open")]
+    return " · ".join(f'<a href="{escape(contest.url, quote=True)}">{escape(name)}</a>'
+                      for contest, name in zip(event.contests, names, strict=False))
+
+
+def event_text(event: Event[Contest], zone: tzinfo, language: str, now: datetime) -> str:
+    """One entry of a list as HTML: title, site, start in the chat's zone (which the list's header names) with
+    how far it is, duration, links."""
+    first = event.first
+    durations = " / ".join(dict.fromkeys(span(contest.duration) for contest in event.contests))
     return (
-        f"<b>{escape(contest.title)}</b>\n"
-        f"{escape(site_name(contest.site_id))} · {local_time(contest.start, zone, language)} · "
-        f"{relative(contest.start, now)}\n"
-        + _("Duration: {duration}").format(duration=span(contest.duration))
-        + f' · <a href="{escape(contest.url, quote=True)}">' + _("open") + "</a>"
+        f"<b>{escape(event.title)}</b>\n"
+        f"{escape(site_name(first.site_id))} · {wall_time(first.start, zone, language)} · "
+        f"{relative(first.start, now)}\n"
+        + _("Duration: {duration}").format(duration=durations) + " · " + links_text(event)
     )

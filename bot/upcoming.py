@@ -24,14 +24,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
-from bot.formatting import site_name
+from bot.formatting import event_text, site_name
 from bot.screens import OpenSection, edit_screen
 from models.account import Account
 from models.catalog import listed_sites, listed_slugs
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
 from notify.events import Event, group_events
-from notify.formatting import relative, span, wall_time
 from notify.rules import similar_sites
 from notify.zones import zone_display, zone_of
 
@@ -181,25 +180,6 @@ def header(account: Account, sites: list[str], listing: Listing, number: int, no
     return f"<b>{title}</b>" + (f" · {shown}" if shown else "") + "\n" + zone
 
 
-def links_text(event: Event[Contest]) -> str:
-    """ "open" for one contest; a link per division for a round: "Div. 1 · Div. 2"."""
-    names = event.division_names() or [_("open")]
-    return " · ".join(f'<a href="{escape(contest.url, quote=True)}">{escape(name)}</a>'
-                      for contest, name in zip(event.contests, names, strict=False))
-
-
-def event_text(event: Event[Contest], account: Account, now: datetime) -> str:
-    """One entry as HTML: title, site, start (the zone is in the header) and how far it is, duration, links."""
-    first = event.first
-    durations = " / ".join(dict.fromkeys(span(contest.duration) for contest in event.contests))
-    return (
-        f"<b>{escape(event.title)}</b>\n"
-        f"{escape(site_name(first.site_id))} · {wall_time(first.start, zone_of(account.timezone), account.language)}"
-        f" · {relative(first.start, now)}\n"
-        + _("Duration: {duration}").format(duration=durations) + " · " + links_text(event)
-    )
-
-
 def nothing_text(sites: list[str]) -> str:
     if sites:
         return _("No upcoming contests on {sites} match your filters. See /filter, or /sites for other sites.").format(
@@ -237,7 +217,8 @@ def page_screen(listing: Listing, number: int, account: Account, sites: list[str
         return nothing_text(sites), None
     number = min(number, listing.pages() - 1)
     text = "\n\n".join((header(account, sites, listing, number, now),
-                         *(event_text(event, account, now) for event in listing.page(number))))
+                         *(event_text(event, zone_of(account.timezone), account.language, now)
+                           for event in listing.page(number))))
     row = paging_row(listing, number, sites)
     if row is None:
         text += "\n\n" + _("More contests follow. To page through them, name fewer sites, or follow these with "
