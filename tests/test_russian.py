@@ -164,6 +164,9 @@ def test_the_polite_you_is_lowercase():
     capital = [form for message in russian_entries() for form in forms(message)
                if re.search(r"(?<=[^.!?:\n]\s)(Вы|Вас|Вам|Ваш\w*)\b", form)]
     assert not capital, capital
+    informal = [form for message in russian_entries() for form in forms(message)
+                if re.search(r"\b(ты|тебя|тебе|тобой|тво[йяёеи]\w*)\b", form, re.IGNORECASE)]
+    assert not informal, f"the catalog says «вы», never «ты»: {informal}"
 
 
 def russian(render):
