@@ -48,7 +48,7 @@ STYLE = (":root{color-scheme:light dark}"
          "button{font-size:1rem;padding:.5rem 1.25rem}"
          ".next{display:inline-block;padding:.6rem 1.4rem;border-radius:.5rem;background:#1d4ed8;color:#fff;"
          "font-weight:600;text-decoration:none}")
-#: what Telegram allows in a bot's username (it ends in "bot"); anything else never becomes a link
+#: what Telegram allows in a username (5 to 32 letters, digits, underscores); anything else never becomes a link
 BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 #: how long a stopping web process waits for the chats still being told of a confirmation (seconds)
 TELLING_GRACE = 5.0
