@@ -56,7 +56,7 @@ class ContestFilter:
         key = title_key(title)
         return (
             (self.sites is None or site in self.sites)
-            and (not self.include_keys or any(word in key for word in self.include_keys))
+            and (not self.include or any(word in key for word in self.include_keys))
             and not any(word in key for word in self.exclude_keys)
             and (self.min_duration is None or duration >= self.min_duration)
             and (self.max_duration is None or duration <= self.max_duration)
@@ -66,8 +66,9 @@ class ContestFilter:
         condition = Q(cancelled=False)
         if self.sites is not None:
             condition &= Q(site_id__in=list(self.sites))
-        if self.include_keys:
-            condition &= Q(*(Q(title_key__contains=word) for word in self.include_keys), join_type="OR")
+        if self.include:
+            condition &= Q(*(Q(title_key__contains=word) for word in self.include_keys), join_type="OR") \
+                if self.include_keys else Q(id__in=[])  # no keyword with a letter or digit: no title has one
         for word in self.exclude_keys:
             condition &= ~Q(title_key__contains=word)
         if self.min_duration is not None:
@@ -78,7 +79,8 @@ class ContestFilter:
 
 
 def keys_of(keywords: Sequence[str]) -> tuple[str, ...]:
-    """Keywords as title keys, leaving out any that has no letter or digit (it would match every title)."""
+    """Keywords as title keys, leaving out any that has no letter or digit: its key is in every title, but such a
+    keyword finds no title (and hides none), as when it was matched literally."""
     return tuple(key for key in map(title_key, keywords) if key)
 
 

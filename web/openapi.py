@@ -171,8 +171,8 @@ CONTEST_PARAMETERS = [
     # the rule between two parameters, which JSON Schema cannot say, is stated for tools as `x-later-than`
     query("to", "Only contests starting before this moment (ISO 8601 with a zone); must be later than `from`.",
           {"type": "string", "format": "date-time"}, **{"x-later-than": "from"}),
-    query("q", "Only contests whose title contains this text (case-insensitive); no control characters, not only "
-               "spaces (spaces around it are ignored).", SEARCH_TEXT),
+    query("q", "Only contests whose title contains this text, matched loosely: case, spaces and punctuation do not "
+               "count (\"div 2\" finds \"Div. 2\"); no control characters, not only spaces.", SEARCH_TEXT),
     query("upcoming", "1 or true: only contests that have not ended yet (running ones included).",
           {"type": "string", "enum": list(UPCOMING_VALUES)}),
     query("limit", "Contests per page.",

@@ -156,11 +156,14 @@ async def test_to_must_be_after_from(client, calendar):
     await rejected(client, "to", "from=2026-11-23T10:00:00Z&to=2026-11-23T09:00:00Z")
 
 
-async def test_q_matches_titles_case_insensitively_and_literally(client, calendar):
-    assert await listed(client, q="div. 1") == ["a"]
+async def test_q_matches_titles_loosely_as_keywords_do(client, calendar):
+    """Case, spaces and punctuation do not count (models.contest.title_key), as in the bot's /filter."""
+    for typed in ("div. 1", "div1", "DIV-1", "Div 1"):
+        assert await listed(client, q=typed) == ["a"], typed
     assert await listed(client, q="ROUND") == ["1", "a", "b"]
-    assert await listed(client, q="100%") == ["START200"]  # % is a character, not a wildcard
-    assert await listed(client, q="_") == []
+    assert await listed(client, q="100%") == ["a", "START200"]  # % is no wildcard: "100" in "1001" and "100%"
+    assert await listed(client, q="starters 200 100") == ["START200"]
+    assert await listed(client, q="_") == []  # no letter or digit: no title has it
     assert await listed(client, q="\x85") == []  # no space to JSON Schema's regular expressions: a character
     assert await listed(client, q="round", site="codeforces", **{"from": z(NOW)}) == ["a", "b"]
 
