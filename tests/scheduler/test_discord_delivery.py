@@ -97,7 +97,7 @@ async def test_a_reminder_goes_to_telegram_and_to_discord_as_an_embed(servers, c
     assert embed["url"] == "https://codeforces.com/contest/7000"
     assert "@everyone" not in embed["title"] and "**" not in embed["title"].replace("\\*", "")
     assert call.body["allowed_mentions"] == {"parse": []}
-    assert "(JST)" in embed["description"] or "Tokyo" in embed["description"] or "+09" in embed["description"]
+    assert "(UTC+9)" in embed["description"]  # the start in Tokyo time, with its offset
 
     async def settled() -> bool:
         return await Delivery.filter(account_id=account.id, status="sent").count() == 2
