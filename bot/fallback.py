@@ -10,13 +10,18 @@ takes every message the feature routers left.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import escape
 
 from aiogram import F, Router
 from aiogram.enums import ContentType
 from aiogram.filters import Command
-from aiogram.types import Message, User
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
+
+from bot.timezone import ZonePick
+from models.account import Account
+from notify.zones import parse_zone, zone_display
 
 #: an unknown command is quoted back up to this many characters
 SHOWN_COMMAND = 32
@@ -67,7 +72,23 @@ def pointer(message: Message) -> str:
     return _("I answer commands only. /upcoming lists the next contests; /help shows everything I can do.")
 
 
-async def answer_the_unanswered(message: Message) -> None:
+def zone_offer(message: Message, account: Account | None) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A private message that names a time zone ("Tokyo", "MSK", after the /timezone screen said "send a city") is
+    answered with a button that sets it: nothing is changed without the person's tap."""
+    text = (message.text or "").strip()
+    if account is None or message.chat.type != "private" or not text or len(text) > 64 or text.startswith("/"):
+        return None
+    zone = parse_zone(text)
+    if zone is None:
+        return None
+    shown = zone_display(zone, account.language, datetime.now(UTC))
+    button = InlineKeyboardButton(text=_("Set {zone}").format(zone=shown), callback_data=ZonePick(zone=zone).pack())
+    question = _("Is {zone} your time zone? Tap the button to use it for every time I show.").format(
+        zone=escape(shown, quote=False))
+    return question, InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+async def answer_the_unanswered(message: Message, account: Account | None = None) -> None:
     me = await message.bot.me()
     if message.via_bot is not None and message.via_bot.id == me.id:
         return  # a contest shared through the bot's inline mode: said by the person, to others
@@ -76,6 +97,10 @@ async def answer_the_unanswered(message: Message) -> None:
     command = command_of(message)
     if command is not None and command[1] is not None and command[1].lower() != (me.username or "").lower():
         return  # another bot's command, also in a private chat
+    offer = zone_offer(message, account)
+    if offer is not None:
+        await message.answer(offer[0], reply_markup=offer[1])
+        return
     await message.answer(pointer(message))
 
 

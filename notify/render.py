@@ -12,17 +12,20 @@ from html import escape
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from notify.formatting import local_time, relative, span
+from notify.formatting import local_time, relative, span, wall_time
 from notify.i18n import ngettext
 from notify.messages import ContestInfo, Locale, Notice, Reminder
-from notify.zones import zone_of
+from notify.zones import zone_display, zone_of
 
 
-def contest_line(contest: ContestInfo, locale: Locale, now: datetime) -> str:
+def contest_line(contest: ContestInfo, locale: Locale, now: datetime, zone_in_header: bool = False) -> str:
+    """A contest of a reminder: its start with the UTC offset, or the wall time alone under a header that names
+    the zone once."""
     zone = zone_of(locale.timezone)
+    shown = wall_time if zone_in_header else local_time
     return (
         f'<b><a href="{escape(contest.url, quote=True)}">{escape(contest.title)}</a></b>\n'
-        f"{escape(contest.site_label)} · {local_time(contest.start, zone, locale.language)} · "
+        f"{escape(contest.site_label)} · {shown(contest.start, zone, locale.language)} · "
         f"{relative(contest.start, now)} · {span(contest.duration)}"
     )
 
@@ -30,15 +33,19 @@ def contest_line(contest: ContestInfo, locale: Locale, now: datetime) -> str:
 def reminder_text(i18n: I18n, locale: Locale, reminders: Sequence[Reminder], now: datetime) -> str:
     """One message for every contest due for this recipient at this moment."""
     with i18n.context(), i18n.use_locale(locale.language):
-        if len(reminders) == 1:
+        grouped = len(reminders) > 1
+        if not grouped:
             header = _("⏰ Starting {when}:").format(when=relative(reminders[0].contest.start, now))
         else:
             header = ngettext("⏰ {count} contest starts soon:", "⏰ {count} contests start soon:",
                               len(reminders)).format(count=len(reminders))
+            zone = zone_display(locale.timezone, locale.language, now)
+            header += "\n" + _("Times in {zone}").format(zone=escape(zone, quote=False))
         lines = [header]
         if any(reminder.late for reminder in reminders):
             lines.append(_("(Late: we could not send this on time, sorry.)"))
-        lines += [contest_line(r.contest, locale, now) for r in sorted(reminders, key=lambda r: r.contest.start)]
+        lines += [contest_line(r.contest, locale, now, zone_in_header=grouped)
+                  for r in sorted(reminders, key=lambda r: r.contest.start)]
         return "\n\n".join(lines)
 
 

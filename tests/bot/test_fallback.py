@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.account import Account
 from tests.bot.test_webhook_properties import handled
-from tests.bot.updates import GROUP_ID, channel_post, group_message, private_message
+from tests.bot.updates import GROUP_ID, USER_ID, callback, channel_post, group_message, private_message
 
 BOT = "simrsjsonbot"  # the fake Bot API's getMe
 
@@ -113,3 +114,32 @@ async def test_service_messages_get_no_answer(telegram):
     update["message"].pop("text")
     update["message"]["write_access_allowed"] = {"from_request": True}
     await no_reply(telegram, update)
+
+
+async def zone_of_the_chat() -> str:
+    return (await Account.get(telegram_chats__chat_id=USER_ID)).timezone
+
+
+async def test_a_zone_typed_in_a_private_chat_is_offered_as_a_button_and_set_by_a_tap(telegram):
+    before = len(telegram.fake.sent())
+    assert await telegram.send(private_message("Tokyo")) == 200
+    await handled(telegram)
+    [offer] = telegram.fake.sent()[before:]
+    assert offer.text.startswith("Is Tokyo (UTC+9) your time zone?")
+    [button] = offer.buttons()
+    assert button["text"] == "Set Tokyo (UTC+9)"
+    assert await zone_of_the_chat() == "UTC"  # nothing changes without the tap
+    assert await telegram.send(callback(button["callback_data"], message_id=offer.result["message_id"])) == 200
+    await handled(telegram)
+    assert await zone_of_the_chat() == "Asia/Tokyo"
+
+
+async def test_a_zone_in_russian_or_as_an_abbreviation_is_offered_too(telegram):
+    text = await only_reply(telegram, private_message("Москва", language_code="ru"))
+    assert text.startswith("Ваш часовой пояс — Москва (UTC+3)?")
+    text = await only_reply(telegram, private_message("msk", user_id=USER_ID + 1))  # a new chat, in English
+    assert text.startswith("Is Moscow (UTC+3) your time zone?")
+
+
+async def test_a_zone_named_in_a_group_is_chatter(telegram):
+    await no_reply(telegram, group_message("Tokyo"))

@@ -103,6 +103,7 @@ async def test_reminders_due_together_go_out_as_one_message(clocks):
     await asyncio.sleep(1)
     assert len(clocks.fake.sent(chat_id=102)) == 1
     assert "2 contests start soon" in message.text
+    assert message.text.count("Times in UTC") == 1 and "(UTC" not in message.text  # the zone once, in the header
     assert "Round 3001 (Div. 1)" in message.text and "Round 3002 (Div. 2)" in message.text
     assert await Delivery.filter(status="sent").count() == 2
 
