@@ -24,6 +24,7 @@ from pydantic import Field, model_validator
 from bot.permissions import admins_only
 from bot.screens import OpenSection, edit_screen, open_screen, refusal_text
 from models.account import Account
+from models.contest import Contest, Site
 from models.selection import ContestFilter, upcoming
 from notify.formatting import span
 from notify.i18n import ngettext
@@ -176,25 +177,51 @@ def dropped(filters: Filters, drop: FilterDrop) -> Filters | None:
     return Filters() if filters != Filters() else None
 
 
-def matching_text(filters: Filters, matching: int) -> str | None:
-    """How many upcoming contests of the followed sites the filters let through; a warning when none do."""
-    if matching:
-        return ngettext("{n} upcoming contest on your sites matches these filters.",
-                        "{n} upcoming contests on your sites match these filters.", matching).format(n=matching)
-    if filters == Filters():
-        return None
-    return _("⚠️ No upcoming contest on your sites matches these filters, so you would get no reminders. Try "
-             "another keyword, or /filter clear to drop them all.")
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What saved filters let through now: how many upcoming contests of the followed sites, and which of those
+    sites (with upcoming contests) they hide entirely: a Codeforces-only keyword hides every AtCoder round."""
+
+    matching: int
+    hidden_sites: tuple[str, ...] = ()  # their names
 
 
-async def matching_contests(account: Account) -> int:
-    """Upcoming contests the account's sites and (saved) filters let through."""
-    return await upcoming(ContestFilter.of(account), datetime.now(UTC)).count()
+def matching_text(filters: Filters, reach: Reach) -> str | None:
+    """How many upcoming contests of the followed sites the filters let through; a warning when none do, or when
+    they hide every contest of some sites."""
+    if not reach.matching:
+        if filters == Filters():
+            return None
+        return _("⚠️ No upcoming contest on your sites matches these filters, so you would get no reminders. Try "
+                 "another keyword, or /filter clear to drop them all.")
+    counted = ngettext("{n} upcoming contest on your sites matches these filters.",
+                       "{n} upcoming contests on your sites match these filters.", reach.matching).format(
+        n=reach.matching)
+    if not reach.hidden_sites:
+        return counted
+    hidden = ", ".join(escape(name) for name in reach.hidden_sites)
+    return counted + "\n" + _("⚠️ They hide every upcoming contest of {sites}.").format(sites=hidden)
 
 
-def filters_screen(filters: Filters, matching: int | None = None) -> tuple[str, InlineKeyboardMarkup]:
-    """The filters, what they let through (`matching` upcoming contests, when counted) and how to change them."""
-    counted = matching_text(filters, matching) if matching is not None else None
+async def sites_with_upcoming(selection: ContestFilter, now: datetime) -> set[str]:
+    return set(await Contest.filter(selection.condition(), start__gt=now).distinct().values_list("site_id", flat=True))
+
+
+async def reach_of(account: Account) -> Reach:
+    """What the account's (saved) filters let through of its sites' upcoming contests."""
+    now = datetime.now(UTC)
+    selection = ContestFilter.of(account)
+    matching = await upcoming(selection, now).count()
+    if not matching or selection == ContestFilter(sites=selection.sites):
+        return Reach(matching)
+    followed = await sites_with_upcoming(ContestFilter(sites=selection.sites), now)
+    hidden = followed - await sites_with_upcoming(selection, now)
+    return Reach(matching, tuple(await Site.filter(slug__in=hidden).order_by("name").values_list("name", flat=True)))
+
+
+def filters_screen(filters: Filters, reach: Reach | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """The filters, what they let through (when counted) and how to change them."""
+    counted = matching_text(filters, reach) if reach is not None else None
     text = "\n".join((
         _("<b>Filters</b>"),
         _("Only titles with: {keywords}").format(keywords=quoted(filters.include)) if filters.include
@@ -225,7 +252,7 @@ def filters_screen(filters: Filters, matching: int | None = None) -> tuple[str, 
 
 async def screen_of(account: Account) -> tuple[str, InlineKeyboardMarkup]:
     """The account's filter screen, with what its filters let through now."""
-    return filters_screen(Filters.of(account), await matching_contests(account))
+    return filters_screen(Filters.of(account), await reach_of(account))
 
 
 async def show_filters(message: Message, account: Account) -> None:

@@ -285,6 +285,7 @@ async def test_a_filter_that_hides_everything_is_warned_of(telegram):
                         "Weekly Contest 450": "leetcode", "Luogu Monthly Div. 2": "luogu"})  # luogu: not followed
     reply = await telegram.reply_to(private_message("/filter include div 2"))
     assert "1 upcoming contest on your sites matches these filters." in reply.text
+    assert "⚠️ They hide every upcoming contest of AtCoder, LeetCode." in reply.text  # not luogu: not followed
     reply = await telegram.reply_to(private_message("/filter include div 2"))  # saved again: the same count
     assert "1 upcoming contest on your sites matches" in reply.text
 
@@ -297,6 +298,8 @@ async def test_a_filter_that_hides_everything_is_warned_of(telegram):
     await press(telegram, drop)
     edited = telegram.fake.sent("editMessageText")[-1]
     assert "1 upcoming contest on your sites matches these filters." in edited.text
+    reply = await telegram.reply_to(private_message("/filter include atcoder, weekly"))  # with div 2: 3
+    assert "3 upcoming contests on your sites match these filters." in reply.text and "They hide" not in reply.text
 
 
 async def test_the_count_speaks_russian(telegram):
