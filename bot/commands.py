@@ -56,3 +56,12 @@ async def set_chat_commands(bot: Bot, i18n: I18n, chat_id: int, language: str) -
         await bot.set_my_commands(bot_commands(i18n, language), scope=BotCommandScopeChat(chat_id=chat_id))
     except TelegramAPIError as error:
         log.warning("setMyCommands for chat %s in %s failed: %s", chat_id, language, error)
+
+
+async def drop_chat_commands(bot: Bot, chat_id: int) -> None:
+    """Back to the default menus for a chat the bot forgot (deleteMyCommands for its scope); a refusal is one log
+    line, as for `set_chat_commands`."""
+    try:
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
+    except TelegramAPIError as error:
+        log.warning("deleteMyCommands for chat %s failed: %s", chat_id, error)

@@ -1,5 +1,6 @@
 """/forget: delete this chat's account and everything that belongs to it (settings, email addresses, the calendar
-feed, links to the web, the sent-log), after a confirmation button. In groups only administrators may."""
+feed, links to the web, the sent-log), after a confirmation button, and the chat's own command menu (set by
+/language). In groups only administrators may."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.commands import drop_chat_commands
 from bot.permissions import admins_only
 from bot.screens import edit_screen
 from models.account import Account
@@ -42,6 +44,8 @@ async def answered(callback: CallbackQuery, callback_data: ForgetAnswer, account
         await callback.answer()
         return
     await forget_account(account.id)
+    if isinstance(callback.message, Message):
+        await drop_chat_commands(callback.bot, callback.message.chat.id)
     await edit_screen(callback, _("Deleted: I have forgotten this chat. Send /start to begin again."), None)
     await callback.answer()
 

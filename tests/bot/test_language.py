@@ -165,3 +165,13 @@ async def test_a_refused_menu_is_one_log_line_and_the_language_still_switches(te
     assert "chat not found" in about_menu[0].getMessage() and "Traceback" not in caplog.text
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert len(telegram.fake.sent()) == 1  # the confirmation only: no "something went wrong"
+
+
+async def test_forgetting_the_chat_drops_its_own_menu(telegram):
+    await telegram.reply_to(private_message("/language ru"))
+    await chat_menus(telegram, count=1)
+    question = await telegram.reply_to(private_message("/forget"))
+    await telegram.reply_to(callback(question.buttons()[0]["callback_data"], message_id=question.result["message_id"]),
+                            method="editMessageText")
+    [dropped] = telegram.fake.sent("deleteMyCommands")
+    assert dropped.params["scope"] == {"type": "chat", "chat_id": USER_ID}
