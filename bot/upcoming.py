@@ -31,8 +31,9 @@ from models.catalog import listed_sites, listed_slugs
 from models.contest import Contest
 from models.selection import ContestFilter, upcoming
 from notify.events import Event, group_events
+from notify.formatting import times_in
 from notify.rules import similar_sites
-from notify.zones import zone_display, zone_of
+from notify.zones import zone_of
 
 PAGE_SIZE = 10
 #: the contests one list reads at most; with fewer, the header also says how many entries there are in all
@@ -176,7 +177,7 @@ def header(account: Account, sites: list[str], listing: Listing, number: int, no
     title = (_("Upcoming contests on {sites}").format(sites=sites_label(sites)) if sites
              else _("Upcoming contests"))
     shown = range_text(listing, number)
-    zone = _("Times in {zone}").format(zone=escape(zone_display(account.timezone, account.language, now)))
+    zone = times_in(account.timezone, account.language, now)
     return f"<b>{title}</b>" + (f" · {shown}" if shown else "") + "\n" + zone
 
 

@@ -4,11 +4,12 @@ language. Used by the bot, the reminders and email (texts come from the gettext 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from html import escape
 
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime, get_day_names
 
-from notify.zones import utc_offset
+from notify.zones import utc_offset, zone_display
 
 
 def span(seconds: float) -> str:
@@ -49,3 +50,8 @@ def local_time(moment: datetime, zone: tzinfo, language: str) -> str:
 def day_name(weekday: int, language: str) -> str:
     """The name of a weekday (0 = Monday) in a language: "Monday", "понедельник"."""
     return get_day_names("wide", "format", locale=language)[weekday]
+
+
+def times_in(zone: str, language: str, now: datetime) -> str:
+    """The header line of a list whose lines show wall times (HTML): "Times in Moscow (UTC+3)"."""
+    return _("Times in {zone}").format(zone=escape(zone_display(zone, language, now), quote=False))

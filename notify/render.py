@@ -12,10 +12,10 @@ from html import escape
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from notify.formatting import local_time, relative, span, wall_time
+from notify.formatting import local_time, relative, span, times_in, wall_time
 from notify.i18n import ngettext
 from notify.messages import ContestInfo, Locale, Notice, Reminder
-from notify.zones import zone_display, zone_of
+from notify.zones import zone_of
 
 
 def contest_line(contest: ContestInfo, locale: Locale, now: datetime, zone_in_header: bool = False) -> str:
@@ -39,8 +39,7 @@ def reminder_text(i18n: I18n, locale: Locale, reminders: Sequence[Reminder], now
         else:
             header = ngettext("⏰ {count} contest starts soon:", "⏰ {count} contests start soon:",
                               len(reminders)).format(count=len(reminders))
-            zone = zone_display(locale.timezone, locale.language, now)
-            header += "\n" + _("Times in {zone}").format(zone=escape(zone, quote=False))
+            header += "\n" + times_in(locale.timezone, locale.language, now)
         lines = [header]
         if any(reminder.late for reminder in reminders):
             lines.append(_("(Late: we could not send this on time, sorry.)"))
